@@ -1,0 +1,9 @@
+// The annotations this function reads and writes. Each one it writes records what it changed, so a
+// later run can upgrade or undo the change without guessing.
+export const INJECT = 'inject-sidecar.dev/inject';
+export const APP_PORT = 'inject-sidecar.dev/app-port';
+/** On the pod template: what was injected (JSON), like Istio's `sidecar.istio.io/status`. */
+export const STATUS = 'inject-sidecar.dev/status';
+/** On a Service: the targetPorts that were rewired and what they were before (JSON). */
+export const REWIRED = 'inject-sidecar.dev/rewired-ports';
+export const DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';

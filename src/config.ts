@@ -1,0 +1,241 @@
+// The function config: a SidecarInjection object, or the flat ConfigMap that `kpt fn eval -- k=v`
+// sends. Both are validated by one zod schema, so the plan only ever sees a valid config.
+import { z } from 'zod';
+import type { Container } from 'kubernetes-types/core/v1.js';
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { FunctionError } from './results.js';
+import { parseSelectorString, selectorOperators } from './selector.js';
+
+export const API_VERSION = 'inject-sidecar.dev/v1alpha1';
+export const KIND = 'SidecarInjection';
+
+// IANA_SVC_NAME, as Kubernetes validates a container port name.
+const portName = z
+  .string()
+  .max(15, 'a port name has at most 15 characters')
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a port name has lowercase letters, digits and inner dashes only')
+  .refine((s) => /[a-z]/.test(s), 'a port name contains at least one letter')
+  .refine((s) => !s.includes('--'), 'a port name has no two dashes in a row');
+const portNumber = z.number().int('a port is a whole number').min(1, 'a port is 1 to 65535').max(65535, 'a port is 1 to 65535');
+const dnsLabel = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label: lowercase letters, digits and inner dashes');
+const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
+
+const containerPort = z.strictObject({
+  name: portName.optional(),
+  containerPort: portNumber,
+  protocol: protocol.optional(),
+  hostPort: portNumber.optional(),
+  hostIP: z.string().optional(),
+});
+
+const envVar = z.looseObject({ name: z.string().min(1) });
+
+// Every field of a core/v1 Container is known by name, so a typo such as `imagePullPolicy` misspelt
+// is an error instead of a sidecar that silently lacks it. Nested values are the API server's to
+// check.
+const container = z.strictObject({
+  name: dnsLabel,
+  image: z.string({ error: 'an image is required' }).min(1, 'an image is required'),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  workingDir: z.string().optional(),
+  ports: z.array(containerPort).optional(),
+  envFrom: z.array(z.unknown()).optional(),
+  env: z.array(envVar).optional(),
+  resources: z.record(z.string(), z.unknown()).optional(),
+  resizePolicy: z.array(z.unknown()).optional(),
+  restartPolicy: z.string().optional(),
+  restartPolicyRules: z.array(z.unknown()).optional(),
+  volumeMounts: z.array(z.unknown()).optional(),
+  volumeDevices: z.array(z.unknown()).optional(),
+  livenessProbe: z.record(z.string(), z.unknown()).optional(),
+  readinessProbe: z.record(z.string(), z.unknown()).optional(),
+  startupProbe: z.record(z.string(), z.unknown()).optional(),
+  lifecycle: z.record(z.string(), z.unknown()).optional(),
+  terminationMessagePath: z.string().optional(),
+  terminationMessagePolicy: z.string().optional(),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+  securityContext: z.record(z.string(), z.unknown()).optional(),
+  stdin: z.boolean().optional(),
+  stdinOnce: z.boolean().optional(),
+  tty: z.boolean().optional(),
+});
+
+const selector = z.strictObject({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(
+      z
+        .strictObject({
+          key: z.string().min(1),
+          operator: z.enum(selectorOperators, {
+            error: (issue) => `unknown selector operator ${JSON.stringify(issue.input)}; use In, NotIn, Exists or DoesNotExist`,
+          }),
+          values: z.array(z.string()).optional(),
+        })
+        .superRefine((e, ctx) => {
+          const needsValues = e.operator === 'In' || e.operator === 'NotIn';
+          if (needsValues && !e.values?.length)
+            ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${e.operator} needs at least one value` });
+          if (!needsValues && e.values?.length)
+            ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${e.operator} takes no values` });
+        }),
+    )
+    .optional(),
+});
+
+const portMapping = z.strictObject({
+  appPort: z.union([portNumber, portName], { error: 'appPort is a port number (1 to 65535) or a port name' }).optional(),
+  listenPort: portNumber,
+  name: portName.optional(),
+  protocol: protocol.default('TCP'),
+});
+
+const spec = z
+  .strictObject({
+    selector: selector,
+    namespaces: z.array(z.string().min(1)).optional(),
+    container: container,
+    ports: z.array(portMapping).min(1, 'at least one port mapping is required'),
+  })
+  .superRefine((s, ctx) => {
+    const seen = new Map<string, string>();
+    const claim = (key: string, path: (string | number)[], what: string) => {
+      const first = seen.get(key);
+      if (first) ctx.addIssue({ code: 'custom', path, message: `${what} collides with ${first}` });
+      else seen.set(key, `${pathString(path)}`);
+    };
+    s.container.ports?.forEach((p, i) => {
+      claim(`port:${p.containerPort}/${p.protocol ?? 'TCP'}`, ['container', 'ports', i, 'containerPort'], `port ${p.containerPort}`);
+      if (p.name) claim(`name:${p.name}`, ['container', 'ports', i, 'name'], `port name ${p.name}`);
+    });
+    s.ports.forEach((m, i) => {
+      // The sidecar may declare its listen port itself in container.ports; that is the same port.
+      const declared = s.container.ports?.some((p) => p.containerPort === m.listenPort && (p.protocol ?? 'TCP') === m.protocol);
+      if (!declared) claim(`port:${m.listenPort}/${m.protocol}`, ['ports', i, 'listenPort'], `listenPort ${m.listenPort}`);
+      if (m.name) claim(`name:${m.name}`, ['ports', i, 'name'], `port name ${m.name}`);
+      if (m.appPort !== undefined) claim(`app:${m.appPort}/${m.protocol}`, ['ports', i, 'appPort'], `appPort ${m.appPort}`);
+      else claim('app:omitted', ['ports', i, 'appPort'], 'an omitted appPort');
+    });
+  });
+
+export const sidecarInjectionSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION, { error: `apiVersion must be ${API_VERSION}` }),
+  kind: z.literal(KIND, { error: `kind must be ${KIND}` }),
+  metadata: z.looseObject({ name: z.string().optional() }).optional(),
+  spec: spec,
+});
+
+export type SidecarInjection = z.input<typeof sidecarInjectionSchema>;
+export type PortMapping = z.output<typeof portMapping>;
+
+/** The validated config the plan works from. */
+export interface InjectionConfig {
+  name: string;
+  selector: LabelSelector;
+  namespaces?: readonly string[];
+  container: Container;
+  ports: readonly PortMapping[];
+}
+
+export function pathString(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+function fail(error: z.ZodError, rename: (path: string) => string = (p) => p): never {
+  const issue = error.issues[0]!;
+  const path = rename(pathString(issue.path));
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const field = (path ? `${path}.` : '') + issue.keys[0];
+    throw new FunctionError(`invalid config: ${field}: unknown field (check the spelling)`, undefined, field);
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) message = 'required';
+  throw new FunctionError(`invalid config: ${path || '(root)'}: ${message}`, undefined, path || undefined);
+}
+
+export function parseSidecarInjection(object: unknown): InjectionConfig {
+  const parsed = sidecarInjectionSchema.safeParse(object);
+  if (!parsed.success) fail(parsed.error);
+  const { metadata, spec } = parsed.data;
+  return {
+    name: metadata?.name ?? 'inject-sidecar',
+    selector: spec.selector,
+    ...(spec.namespaces ? { namespaces: spec.namespaces } : {}),
+    container: spec.container as Container,
+    ports: spec.ports,
+  };
+}
+
+// The ConfigMap form: one port mapping, flat string values.
+const configMapKeys: Record<string, string> = {
+  selector: 'spec.selector',
+  namespaces: 'spec.namespaces',
+  name: 'spec.container.name',
+  image: 'spec.container.image',
+  appPort: 'spec.ports[0].appPort',
+  listenPort: 'spec.ports[0].listenPort',
+  portName: 'spec.ports[0].name',
+  protocol: 'spec.ports[0].protocol',
+};
+
+export function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<string, unknown> }): InjectionConfig {
+  const data = object.data ?? {};
+  const unknown = Object.keys(data).filter((k) => !Object.prototype.hasOwnProperty.call(configMapKeys, k));
+  if (unknown.length)
+    throw new FunctionError(
+      `unknown ConfigMap key ${unknown.join(', ')}; known keys are ${Object.keys(configMapKeys).join(', ')}`,
+      undefined,
+      `data.${unknown[0]}`,
+    );
+  const str = (k: string) => (data[k] === undefined ? undefined : String(data[k]));
+  const asPort = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
+  let selectorObject: LabelSelector = {};
+  if (str('selector') !== undefined) {
+    try {
+      selectorObject = parseSelectorString(str('selector')!);
+    } catch (e) {
+      throw new FunctionError(`invalid config: data.selector: ${(e as Error).message}`, undefined, 'data.selector');
+    }
+  }
+  const mapping: Record<string, unknown> = { listenPort: asPort(str('listenPort')) };
+  if (str('appPort') !== undefined) mapping.appPort = asPort(str('appPort'));
+  if (str('portName') !== undefined) mapping.name = str('portName');
+  if (str('protocol') !== undefined) mapping.protocol = str('protocol');
+  const candidate = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: object.metadata?.name },
+    spec: {
+      selector: selectorObject,
+      ...(str('namespaces') !== undefined ? { namespaces: str('namespaces')!.split(',').map((n) => n.trim()).filter(Boolean) } : {}),
+      container: { name: str('name'), image: str('image') },
+      ports: [mapping],
+    },
+  };
+  const parsed = sidecarInjectionSchema.safeParse(candidate);
+  if (!parsed.success) {
+    fail(parsed.error, (path) => {
+      const key = Object.entries(configMapKeys).find(([, p]) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+      return key ? `data.${key[0]}` : path;
+    });
+  }
+  return parseSidecarInjection(candidate);
+}
+
+/** Reads whichever form the function config takes. */
+export function readFunctionConfig(object: unknown): InjectionConfig {
+  if (object === null || object === undefined)
+    throw new FunctionError('no functionConfig: pass a SidecarInjection (or a ConfigMap) as the function config', undefined, 'functionConfig');
+  if (typeof object !== 'object' || Array.isArray(object))
+    throw new FunctionError('functionConfig is not an object', undefined, 'functionConfig');
+  const o = object as { apiVersion?: unknown; kind?: unknown };
+  if (o.apiVersion === 'v1' && o.kind === 'ConfigMap') return parseConfigMap(object as Parameters<typeof parseConfigMap>[0]);
+  return parseSidecarInjection(object);
+}

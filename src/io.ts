@@ -1,0 +1,177 @@
+// The edges: YAML text in, YAML text out, through the `yaml` Document API so that comments, key
+// order and scalar styles survive. Untouched documents of a plain stream are copied through as
+// their original text.
+import { Composer, Document, isMap, isSeq, Parser, YAMLMap, YAMLSeq, visit, type ToStringOptions } from 'yaml';
+import { FunctionError } from './results.js';
+
+/** Aliases are legal YAML, but a handful is all a Kubernetes manifest ever needs. */
+export const MAX_ALIASES = 1000;
+/** How far toJS may expand aliases, relative to document size (the `yaml` library's guard). */
+export const MAX_ALIAS_EXPANSION = 100;
+
+/** One KRM object in the input, and the document that owns its nodes. */
+export interface ItemNode {
+  node: YAMLMap;
+  doc: Document;
+  /** Set by the apply step when it changed anything in this item. */
+  touched: boolean;
+}
+
+function describeYamlError(doc: Document, where: string): never {
+  const e = doc.errors[0]!;
+  const pos = e.linePos?.[0];
+  const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+  const firstLine = e.message.split('\n')[0];
+  throw new FunctionError(`${where} is not valid YAML${at}: ${firstLine}`);
+}
+
+function checkAliases(doc: Document, src: string, where: string): void {
+  if (!src.includes('*')) return;
+  let aliases = 0;
+  visit(doc, {
+    Alias() {
+      if (++aliases > MAX_ALIASES) return visit.BREAK;
+    },
+  });
+  if (aliases > MAX_ALIASES) throw new FunctionError(`${where} has more than ${MAX_ALIASES} YAML aliases; refusing to expand them`);
+}
+
+/** Whether block sequences in this text sit at their parent key's indentation (`key:\n- a`). */
+export function usesCompactSequences(text: string): boolean {
+  const m = /^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*( *)- /m.exec(text);
+  return m ? m[1]!.length === m[2]!.length : true;
+}
+
+export function stringifyOptions(text: string): ToStringOptions {
+  return { lineWidth: 0, indentSeq: !usesCompactSequences(text), flowCollectionPadding: false };
+}
+
+function guardParse<T>(where: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof FunctionError) throw e;
+    if (e instanceof RangeError) throw new FunctionError(`${where} nests too deeply to parse`);
+    throw new FunctionError(`${where} could not be parsed: ${(e as Error).message}`);
+  }
+}
+
+export interface ParsedResourceList {
+  doc: Document;
+  items: ItemNode[];
+  functionConfig: unknown;
+  text: string;
+}
+
+export function parseResourceList(text: string): ParsedResourceList {
+  const where = 'the input ResourceList';
+  return guardParse(where, () => {
+    if (text.trim() === '') throw new FunctionError('stdin is empty: expected a ResourceList (config.kubernetes.io/v1)');
+    const docs = parseDocuments(text);
+    if (docs.length !== 1) throw new FunctionError(`stdin holds ${docs.length} YAML documents: expected one ResourceList`);
+    const doc = docs[0]!.doc;
+    if (doc.errors.length) describeYamlError(doc, where);
+    checkAliases(doc, text, where);
+    const root = doc.contents;
+    if (!isMap(root)) throw new FunctionError('stdin is not a ResourceList: expected a mapping with kind: ResourceList');
+    const kind = root.get('kind');
+    const apiVersion = root.get('apiVersion');
+    if (kind !== 'ResourceList' || (apiVersion !== 'config.kubernetes.io/v1' && apiVersion !== 'config.kubernetes.io/v1alpha1'))
+      throw new FunctionError(
+        `stdin is not a ResourceList: found apiVersion ${JSON.stringify(apiVersion)}, kind ${JSON.stringify(kind)}; to transform plain manifests, pass the config file as an argument`,
+        undefined,
+        'kind',
+      );
+    const itemsNode = root.get('items', true);
+    let items: ItemNode[] = [];
+    if (itemsNode !== undefined && itemsNode !== null && !(isSeq(itemsNode) || isNullScalar(itemsNode)))
+      throw new FunctionError('items is not a list', undefined, 'items');
+    if (isSeq(itemsNode)) {
+      items = (itemsNode as YAMLSeq).items.map((node, i) => {
+        if (!isMap(node)) throw new FunctionError(`items[${i}] is not a mapping`, undefined, `items[${i}]`);
+        return { node, doc, touched: false };
+      });
+    }
+    const fc = root.get('functionConfig', true);
+    const functionConfig =
+      fc === undefined || isNullScalar(fc) ? undefined : isMap(fc) || isSeq(fc) ? toPlain(doc, fc, 'functionConfig') : root.get('functionConfig');
+    return { doc, items, functionConfig, text };
+  });
+}
+
+function isNullScalar(node: unknown): boolean {
+  return typeof node === 'object' && node !== null && 'value' in node && (node as { value: unknown }).value === null;
+}
+
+/** Plain data for one node, with aliases expanded under the library's exhaustion guard. */
+export function toPlain(doc: Document, node: YAMLMap | YAMLSeq, where: string): unknown {
+  try {
+    return node.toJS(doc, { maxAliasCount: MAX_ALIAS_EXPANSION });
+  } catch (e) {
+    if (e instanceof ReferenceError) throw new FunctionError(`${where}: YAML aliases expand beyond a sane bound; refusing to expand them`);
+    throw e;
+  }
+}
+
+interface StreamDocument {
+  doc: Document;
+  /** The document's own text, from its first byte to the next document's. */
+  source: string;
+}
+
+/** Parses a YAML stream in one pass, keeping each document's source text. */
+function parseDocuments(text: string): StreamDocument[] {
+  const parser = new Parser();
+  const composer = new Composer({ prettyErrors: true });
+  const starts: number[] = [];
+  const docs: Document[] = [];
+  for (const token of parser.parse(text)) {
+    if (token.type === 'document') starts.push(token.offset);
+    for (const doc of composer.next(token)) docs.push(doc as Document);
+  }
+  for (const doc of composer.end()) docs.push(doc as Document);
+  // Comments before the first document belong to it.
+  if (starts.length) starts[0] = 0;
+  return docs.map((doc, i) => ({ doc, source: text.slice(starts[i] ?? text.length, starts[i + 1] ?? text.length) }));
+}
+
+export interface ParsedStream {
+  documents: StreamDocument[];
+  items: ItemNode[];
+  /** Item index -> document index, for documents that hold an object. */
+  documentOf: number[];
+}
+
+export function parseStream(text: string, where = 'the input'): ParsedStream {
+  return guardParse(where, () => {
+    const documents = parseDocuments(text);
+    const items: ItemNode[] = [];
+    const documentOf: number[] = [];
+    documents.forEach(({ doc, source }, d) => {
+      if (doc.errors.length) describeYamlError(doc, `${where} (document ${d + 1})`);
+      checkAliases(doc, source, `${where} (document ${d + 1})`);
+      if (doc.contents === null || isNullScalar(doc.contents)) return; // an empty document passes through
+      if (!isMap(doc.contents)) throw new FunctionError(`${where}: document ${d + 1} is not a Kubernetes object (a mapping)`);
+      items.push({ node: doc.contents as YAMLMap, doc, touched: false });
+      documentOf.push(d);
+    });
+    return { documents, items, documentOf };
+  });
+}
+
+export function printStream(stream: ParsedStream): string {
+  const touched = new Set(stream.items.filter((i) => i.touched).map((i) => i.doc));
+  let out = '';
+  for (const { doc, source } of stream.documents) {
+    if (!touched.has(doc)) {
+      out += source;
+      continue;
+    }
+    let printed = doc.toString(stringifyOptions(source));
+    // A document followed by another needs a separator; yaml prints `---` only if the source had it.
+    if (out !== '' && !out.endsWith('\n')) out += '\n';
+    if (out !== '' && !printed.startsWith('---')) printed = `---\n${printed}`;
+    out += printed;
+  }
+  return out;
+}

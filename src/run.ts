@@ -1,0 +1,133 @@
+// The whole flow in one place: parse -> validate config -> read plain data -> plan -> apply ->
+// serialize. Both entry points (ResourceList and plain stream) share everything but the edges.
+import { isMap, type YAMLMap } from 'yaml';
+import { readFunctionConfig, type InjectionConfig } from './config.js';
+import { applyPlan } from './apply.js';
+import { parseResourceList, parseStream, printStream, stringifyOptions, toPlain, type ItemNode } from './io.js';
+import { planInjection } from './plan.js';
+import { FunctionError, formatResult, type ResourceRef, type Result } from './results.js';
+import { readService, type Service } from './service.js';
+import { readWorkload, workloadKindOf, type Workload } from './workload.js';
+
+export interface RunOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: 0 | 1;
+}
+
+const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
+const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubernetes.io/index'];
+
+interface ReadItems {
+  workloads: Workload[];
+  services: Service[];
+  files: Map<number, Result['file']>;
+}
+
+/** Reads the identity of every item, and the plain data of workloads and Services. */
+function readItems(items: readonly ItemNode[]): ReadItems {
+  const workloads: Workload[] = [];
+  const services: Service[] = [];
+  const files = new Map<number, Result['file']>();
+  items.forEach((item, index) => {
+    const { node } = item;
+    const apiVersion = node.get('apiVersion');
+    const kind = node.get('kind');
+    const metadata = node.get('metadata', true);
+    const at = `item ${index + 1}`;
+    if (typeof kind !== 'string' || kind === '') throw new FunctionError(`${at} has no kind`, undefined, `items[${index}].kind`);
+    if (typeof apiVersion !== 'string' || apiVersion === '') throw new FunctionError(`${at} (${kind}) has no apiVersion`, undefined, `items[${index}].apiVersion`);
+    if (!isMap(metadata)) throw new FunctionError(`${at} (${kind}) has no metadata`, undefined, `items[${index}].metadata`);
+    const name = (metadata as YAMLMap).get('name');
+    const namespace = (metadata as YAMLMap).get('namespace');
+    const ref: ResourceRef = {
+      apiVersion,
+      kind,
+      name: typeof name === 'string' ? name : '',
+      ...(typeof namespace === 'string' && namespace !== '' ? { namespace } : {}),
+    };
+    const annotations = (metadata as YAMLMap).get('annotations', true);
+    if (isMap(annotations)) {
+      const path = PATH_ANNOTATIONS.map((k) => annotations.get(k)).find((v) => typeof v === 'string');
+      const fileIndex = INDEX_ANNOTATIONS.map((k) => annotations.get(k)).find((v) => v !== undefined);
+      if (typeof path === 'string') files.set(index, { path, ...(fileIndex !== undefined ? { index: Number(fileIndex) } : {}) });
+    }
+    const workloadKind = workloadKindOf(apiVersion, kind);
+    if (workloadKind) {
+      if (ref.name === '') throw new FunctionError(`${at} (${kind}) has no metadata.name`, ref, 'metadata.name');
+      const object = toPlain(item.doc, node, `${kind} ${ref.name}`) as Record<string, unknown>;
+      workloads.push(readWorkload(index, ref, workloadKind, object));
+    } else if (kind === 'Service' && apiVersion === 'v1') {
+      const object = toPlain(item.doc, node, `Service ${ref.name}`) as Record<string, unknown>;
+      services.push(readService(index, ref, object));
+    }
+  });
+  return { workloads, services, files };
+}
+
+/** The transformation proper, on items from either edge. */
+export function transform(items: readonly ItemNode[], config: InjectionConfig): Result[] {
+  const { workloads, services, files } = readItems(items);
+  const plan = planInjection(config, workloads, services);
+  applyPlan(plan, items);
+  const indexOf = new Map<string, number>();
+  for (const w of workloads) indexOf.set(JSON.stringify(w.ref), w.index);
+  for (const s of services) indexOf.set(JSON.stringify(s.ref), s.index);
+  return plan.results.map((r) => {
+    const file = r.resourceRef ? files.get(indexOf.get(JSON.stringify(r.resourceRef)) ?? -1) : undefined;
+    return file ? { ...r, file } : r;
+  });
+}
+
+function failure(error: unknown): { result: Result; stderr: string } {
+  const result =
+    error instanceof FunctionError
+      ? error.toResult()
+      : { severity: 'error' as const, message: `internal error: ${(error as Error)?.message ?? String(error)}; please report this with the input that caused it` };
+  if (!(error instanceof FunctionError) && process.env.INJECT_SIDECAR_DEBUG) console.error(error);
+  return { result, stderr: `${formatResult(result)}\n` };
+}
+
+const warningsOf = (results: readonly Result[]) =>
+  results
+    .filter((r) => r.severity !== 'info')
+    .map((r) => `${formatResult(r)}\n`)
+    .join('');
+
+/** KRM function mode: a ResourceList in, a ResourceList out. */
+export function runResourceList(input: string): RunOutput {
+  try {
+    const list = parseResourceList(input);
+    const config = readFunctionConfig(list.functionConfig);
+    const results = transform(list.items, config);
+    if (results.length) {
+      const root = list.doc.contents as YAMLMap;
+      const existing = root.get('results');
+      const all = Array.isArray(existing) ? [...existing, ...results] : results;
+      root.set('results', list.doc.createNode(all));
+    }
+    return { stdout: list.doc.toString(stringifyOptions(input)), stderr: warningsOf(results), exitCode: 0 };
+  } catch (error) {
+    const { result, stderr } = failure(error);
+    // The results reach kpt; the items do not, so nothing half-done can be written.
+    const stdout = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nresults:\n- message: ${JSON.stringify(result.message)}\n  severity: error\n${
+      result.resourceRef ? `  resourceRef: ${JSON.stringify(result.resourceRef)}\n` : ''
+    }${result.field ? `  field: ${JSON.stringify(result.field)}\n` : ''}`;
+    return { stdout, stderr, exitCode: 1 };
+  }
+}
+
+/** Plain mode: a config file, a multi-document YAML stream in, the stream out. */
+export function runStream(configText: string, configWhere: string, input: string): RunOutput {
+  try {
+    const configDocs = parseStream(configText, configWhere);
+    if (configDocs.items.length !== 1) throw new FunctionError(`${configWhere} must hold exactly one SidecarInjection (or ConfigMap)`);
+    const configItem = configDocs.items[0]!;
+    const config = readFunctionConfig(toPlain(configItem.doc, configItem.node, configWhere));
+    const stream = parseStream(input);
+    const results = transform(stream.items, config);
+    return { stdout: printStream(stream), stderr: warningsOf(results), exitCode: 0 };
+  } catch (error) {
+    return { stdout: '', stderr: failure(error).stderr, exitCode: 1 };
+  }
+}

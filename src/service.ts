@@ -1,0 +1,68 @@
+// Services as plain data, with any earlier rewiring taken back out so the plan starts from what the
+// user wrote.
+import type { ResourceRef } from './results.js';
+import type { Labels } from './selector.js';
+import { REWIRED } from './annotations.js';
+import { FunctionError } from './results.js';
+import { protocolOf, type IntOrString, type ServicePort } from './ports.js';
+
+/** One port an earlier run rewired: what its targetPort was, and the listen port it was moved to. */
+export interface RewiredPort {
+  port: number;
+  protocol: string;
+  /** The targetPort as the user wrote it; absent when it was omitted. */
+  targetPort?: IntOrString;
+  listenPort: number;
+}
+
+export interface Service {
+  index: number;
+  ref: ResourceRef;
+  /** The selector; undefined or empty means the Service selects no pods by itself. */
+  selector?: Labels;
+  headless: boolean;
+  /** The ports as the user wrote them: earlier rewiring undone. */
+  ports: readonly ServicePort[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function readRewired(annotations: Obj, ref: ResourceRef): RewiredPort[] {
+  const raw = annotations[REWIRED];
+  if (raw === undefined) return [];
+  try {
+    const list = JSON.parse(String(raw)) as RewiredPort[];
+    if (Array.isArray(list) && list.every((r) => typeof r.port === 'number' && typeof r.listenPort === 'number')) return list;
+  } catch {
+    // fall through
+  }
+  throw new FunctionError(`annotation ${REWIRED} is not what this function writes; restore the targetPorts and remove it by hand`, ref, `metadata.annotations[${REWIRED}]`);
+}
+
+export function readService(index: number, ref: ResourceRef, object: Obj): Service {
+  const spec = isObj(object.spec) ? object.spec : {};
+  const metadata = isObj(object.metadata) ? object.metadata : {};
+  const rewired = readRewired(isObj(metadata.annotations) ? metadata.annotations : {}, ref);
+  const rawPorts = spec.ports ?? [];
+  if (!Array.isArray(rawPorts) || !rawPorts.every(isObj)) throw new FunctionError('spec.ports is not a list of ports', ref, 'spec.ports');
+  const ports = (rawPorts as unknown as ServicePort[]).map((sp) => {
+    const undo = rewired.find((r) => r.port === sp.port && r.protocol === protocolOf(sp) && sp.targetPort === r.listenPort);
+    if (!undo) return sp;
+    const { targetPort: _rewired, ...rest } = sp;
+    return undo.targetPort === undefined ? rest : { ...rest, targetPort: undo.targetPort };
+  });
+  let selector: Labels | undefined;
+  if (isObj(spec.selector) && Object.keys(spec.selector).length > 0) {
+    const s: Record<string, string> = Object.create(null);
+    for (const [k, v] of Object.entries(spec.selector)) s[k] = String(v);
+    selector = s;
+  }
+  return {
+    index,
+    ref,
+    ...(selector ? { selector } : {}),
+    headless: spec.clusterIP === 'None',
+    ports,
+  };
+}

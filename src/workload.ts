@@ -1,0 +1,131 @@
+// Workloads: objects that carry a pod template. The pod template is reached through one small
+// table, so new kinds are a row here, not a change to the plan.
+import type { Container } from 'kubernetes-types/core/v1.js';
+import type { ResourceRef } from './results.js';
+import type { Labels } from './selector.js';
+import { DEFAULT_CONTAINER, STATUS } from './annotations.js';
+import { FunctionError, describeRef } from './results.js';
+
+export interface WorkloadKind {
+  /** API groups this kind is recognised in. */
+  groups: readonly string[];
+  /** Path from the object to its pod template (metadata + spec). Empty: the object is the pod. */
+  podTemplatePath: readonly string[];
+  /** Whether the sidecar is injected into this kind yet; others are only read for pairing. */
+  injectable: boolean;
+}
+
+export const workloadKinds: Readonly<Record<string, WorkloadKind>> = {
+  Deployment: { groups: ['apps', 'extensions'], podTemplatePath: ['spec', 'template'], injectable: true },
+  StatefulSet: { groups: ['apps'], podTemplatePath: ['spec', 'template'], injectable: false },
+  DaemonSet: { groups: ['apps', 'extensions'], podTemplatePath: ['spec', 'template'], injectable: false },
+  ReplicaSet: { groups: ['apps', 'extensions'], podTemplatePath: ['spec', 'template'], injectable: false },
+  Job: { groups: ['batch'], podTemplatePath: ['spec', 'template'], injectable: false },
+  CronJob: { groups: ['batch'], podTemplatePath: ['spec', 'jobTemplate', 'spec', 'template'], injectable: false },
+  ReplicationController: { groups: [''], podTemplatePath: ['spec', 'template'], injectable: false },
+  Pod: { groups: [''], podTemplatePath: [], injectable: false },
+  Rollout: { groups: ['argoproj.io'], podTemplatePath: ['spec', 'template'], injectable: false },
+};
+
+export function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+export function workloadKindOf(apiVersion: string, kind: string): WorkloadKind | undefined {
+  const wk = Object.prototype.hasOwnProperty.call(workloadKinds, kind) ? workloadKinds[kind] : undefined;
+  return wk && wk.groups.includes(groupOf(apiVersion)) ? wk : undefined;
+}
+
+/** What an earlier run injected, as recorded in the status annotation. */
+export interface InjectionStatus {
+  container: string;
+  ports: { appPort: number; listenPort: number; protocol: string }[];
+  /** The default-container annotation value this function set, if it set one. */
+  defaultContainer?: string;
+}
+
+/** A workload as plain data, with any earlier injection already taken out. */
+export interface Workload {
+  /** Position in the ResourceList. */
+  index: number;
+  ref: ResourceRef;
+  kind: WorkloadKind;
+  labels: Labels;
+  annotations: Labels;
+  podLabels: Labels;
+  podAnnotations: Labels;
+  /** App containers: the pod's containers less an earlier run's sidecar. */
+  containers: readonly Container[];
+  initContainers: readonly Container[];
+  /** Set when an earlier run injected a sidecar into this workload. */
+  injected?: InjectionStatus;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function podTemplateOf(object: Obj, kind: WorkloadKind): Obj | undefined {
+  let at: unknown = object;
+  for (const key of kind.podTemplatePath) at = isObj(at) ? at[key] : undefined;
+  return isObj(at) ? at : undefined;
+}
+
+function stringMap(value: unknown, ref: ResourceRef, field: string): Labels {
+  if (value === undefined || value === null) return {};
+  if (!isObj(value)) throw new FunctionError(`${field} is not a map`, ref, field);
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(value)) out[k] = typeof v === 'string' ? v : String(v);
+  return out;
+}
+
+function containerList(value: unknown, ref: ResourceRef, field: string): Container[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every(isObj)) throw new FunctionError(`${field} is not a list of containers`, ref, field);
+  return value as unknown as Container[];
+}
+
+export function readStatus(podAnnotations: Labels, ref: ResourceRef, field: string): InjectionStatus | undefined {
+  const raw = podAnnotations[STATUS];
+  if (raw === undefined) return undefined;
+  try {
+    const status = JSON.parse(raw) as InjectionStatus;
+    if (typeof status.container === 'string' && Array.isArray(status.ports)) return status;
+  } catch {
+    // fall through to the error below
+  }
+  throw new FunctionError(`annotation ${STATUS} is not what this function writes; remove it and the sidecar by hand`, ref, field);
+}
+
+export function readWorkload(index: number, ref: ResourceRef, kind: WorkloadKind, object: Obj): Workload {
+  const template = podTemplateOf(object, kind);
+  const base = kind.podTemplatePath.join('.');
+  const at = (field: string) => (base ? `${base}.${field}` : field);
+  if (!template) throw new FunctionError(`${describeRef(ref)} has no pod template at ${base}`, ref, base);
+  const metadata = isObj(object.metadata) ? object.metadata : {};
+  const podMetadata = isObj(template.metadata) ? template.metadata : {};
+  const podSpec = isObj(template.spec) ? template.spec : undefined;
+  if (!podSpec) throw new FunctionError(`${describeRef(ref)} has no pod spec at ${at('spec')}`, ref, at('spec'));
+  const podAnnotations = stringMap(podMetadata.annotations, ref, at('metadata.annotations'));
+  const injected = readStatus(podAnnotations, ref, `${at('metadata.annotations')}[${STATUS}]`);
+  let containers = containerList(podSpec.containers, ref, at('spec.containers'));
+  if (injected) containers = containers.filter((c) => c.name !== injected.container);
+  const strippedAnnotations: Record<string, string> = Object.assign(Object.create(null), podAnnotations);
+  if (injected) {
+    delete strippedAnnotations[STATUS];
+    if (injected.defaultContainer !== undefined && strippedAnnotations[DEFAULT_CONTAINER] === injected.defaultContainer)
+      delete strippedAnnotations[DEFAULT_CONTAINER];
+  }
+  return {
+    index,
+    ref,
+    kind,
+    labels: stringMap(metadata.labels, ref, 'metadata.labels'),
+    annotations: stringMap(metadata.annotations, ref, 'metadata.annotations'),
+    podLabels: stringMap(podMetadata.labels, ref, at('metadata.labels')),
+    podAnnotations: strippedAnnotations,
+    containers,
+    initContainers: containerList(podSpec.initContainers, ref, at('spec.initContainers')),
+    ...(injected ? { injected } : {}),
+  };
+}
