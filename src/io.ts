@@ -1,7 +1,7 @@
 // The edges: YAML text in, YAML text out, through the `yaml` Document API so that comments, key
 // order and scalar styles survive. Untouched documents of a plain stream are copied through as
 // their original text.
-import { Composer, Document, isMap, isSeq, Parser, YAMLMap, YAMLSeq, visit, type ToStringOptions } from 'yaml';
+import { Composer, CST, Document, isMap, isScalar, isSeq, Parser, YAMLMap, YAMLSeq, visit, type ToStringOptions } from 'yaml';
 import { FunctionError } from './results.js';
 
 /** Aliases are legal YAML, but a handful is all a Kubernetes manifest ever needs. */
@@ -61,6 +61,8 @@ export interface ParsedResourceList {
   items: ItemNode[];
   functionConfig: unknown;
   text: string;
+  /** Where each item's text starts, and where the items end; undefined if items is not a block list. */
+  layout?: { itemStarts: number[]; itemsEnd: number; indent: number };
 }
 
 export function parseResourceList(text: string): ParsedResourceList {
@@ -95,8 +97,76 @@ export function parseResourceList(text: string): ParsedResourceList {
     const fc = root.get('functionConfig', true);
     const functionConfig =
       fc === undefined || isNullScalar(fc) ? undefined : isMap(fc) || isSeq(fc) ? toPlain(doc, fc, 'functionConfig') : root.get('functionConfig');
-    return { doc, items, functionConfig, text };
+    const layout = itemsLayout(docs[0]!, text, items.length);
+    return { doc, items, functionConfig, text, ...(layout ? { layout } : {}) };
   });
+}
+
+const lineStart = (text: string, offset: number) => text.lastIndexOf('\n', offset - 1) + 1;
+
+/** From the CST: the offsets where each item of the top-level `items:` block list begins. */
+function itemsLayout(sd: StreamDocument, text: string, count: number): ParsedResourceList['layout'] {
+  const root = sd.cst?.value;
+  if (!root || root.type !== 'block-map') return undefined;
+  const at = root.items.findIndex((p) => p.key && 'source' in p.key && p.key.source === 'items');
+  const seq = root.items[at]?.value;
+  if (!seq || seq.type !== 'block-seq' || seq.items.length !== count || count === 0) return undefined;
+  if (root.items.some((p) => p.key && 'source' in p.key && p.key.source === 'results')) return undefined;
+  const itemStarts = seq.items.map((item) => lineStart(text, item.start[0]?.offset ?? -1));
+  if (itemStarts.some((o, i) => o < 0 || (i > 0 && o <= itemStarts[i - 1]!))) return undefined;
+  const next = root.items[at + 1];
+  const nextOffset = next ? (next.start[0]?.offset ?? (next.key as { offset?: number } | null)?.offset) : undefined;
+  const itemsEnd = nextOffset === undefined ? text.length : lineStart(text, nextOffset);
+  const first = seq.items[0]!.start.find((t) => t.type === 'seq-item-ind');
+  return { itemStarts, itemsEnd, indent: first ? first.offset - lineStart(text, first.offset) : 0 };
+}
+
+/** One item printed as a block list entry at the list's indentation. */
+function printItem(item: ItemNode, options: ToStringOptions, indent: number): string {
+  const tmp = new Document(new YAMLSeq());
+  const node = item.node.clone() as YAMLMap<unknown, unknown>;
+  // kyaml writes an item's head comment as `- # comment`; keep it there, or kpt copies it back in
+  // and the comment doubles on every render.
+  const first = node.items[0];
+  if (node.commentBefore && first && isScalar(first.key)) {
+    const key = first.key;
+    key.commentBefore = key.commentBefore ? `${node.commentBefore}\n${key.commentBefore}` : node.commentBefore;
+    node.commentBefore = undefined;
+  }
+  (tmp.contents as YAMLSeq).items.push(node);
+  const printed = tmp.toString(options);
+  if (indent === 0) return printed;
+  const pad = ' '.repeat(indent);
+  return printed.replace(/^(?=.)/gm, pad);
+}
+
+/** The ResourceList out: untouched items as their original text, changed items re-printed. */
+export function printResourceList(list: ParsedResourceList, results: readonly unknown[]): string {
+  const options = stringifyOptions(list.text);
+  const { layout, text } = list;
+  let out: string | undefined;
+  if (layout) {
+    try {
+      out = text.slice(0, layout.itemStarts[0]);
+      list.items.forEach((item, i) => {
+        out += item.touched ? printItem(item, options, layout.indent) : text.slice(layout.itemStarts[i], layout.itemStarts[i + 1] ?? layout.itemsEnd);
+      });
+      out += text.slice(layout.itemsEnd);
+    } catch {
+      out = undefined; // an item that cannot stand alone (an alias to another item): print it all
+    }
+  }
+  if (out === undefined) {
+    const root = list.doc.contents as YAMLMap;
+    if (results.length) {
+      const existing = root.get('results');
+      root.set('results', list.doc.createNode(Array.isArray(existing) ? [...existing, ...results] : results));
+    }
+    return list.doc.toString(options);
+  }
+  if (!results.length) return out;
+  if (!out.endsWith('\n')) out += '\n';
+  return out + new Document({ results }).toString(options);
 }
 
 function isNullScalar(node: unknown): boolean {
@@ -117,6 +187,9 @@ interface StreamDocument {
   doc: Document;
   /** The document's own text, from its first byte to the next document's. */
   source: string;
+  /** Where the document starts in the whole text. */
+  offset: number;
+  cst: CST.Document | undefined;
 }
 
 /** Parses a YAML stream in one pass, keeping each document's source text. */
@@ -124,15 +197,24 @@ function parseDocuments(text: string): StreamDocument[] {
   const parser = new Parser();
   const composer = new Composer({ prettyErrors: true });
   const starts: number[] = [];
+  const csts: CST.Document[] = [];
   const docs: Document[] = [];
   for (const token of parser.parse(text)) {
-    if (token.type === 'document') starts.push(token.offset);
+    if (token.type === 'document') {
+      starts.push(token.offset);
+      csts.push(token);
+    }
     for (const doc of composer.next(token)) docs.push(doc as Document);
   }
   for (const doc of composer.end()) docs.push(doc as Document);
   // Comments before the first document belong to it.
   if (starts.length) starts[0] = 0;
-  return docs.map((doc, i) => ({ doc, source: text.slice(starts[i] ?? text.length, starts[i + 1] ?? text.length) }));
+  return docs.map((doc, i) => ({
+    doc,
+    source: text.slice(starts[i] ?? text.length, starts[i + 1] ?? text.length),
+    offset: starts[i] ?? text.length,
+    cst: csts[i],
+  }));
 }
 
 export interface ParsedStream {

@@ -3,7 +3,7 @@
 import { isMap, type YAMLMap } from 'yaml';
 import { readFunctionConfig, type InjectionConfig } from './config.js';
 import { applyPlan } from './apply.js';
-import { parseResourceList, parseStream, printStream, stringifyOptions, toPlain, type ItemNode } from './io.js';
+import { parseResourceList, parseStream, printResourceList, printStream, toPlain, type ItemNode } from './io.js';
 import { planInjection } from './plan.js';
 import { FunctionError, formatResult, type ResourceRef, type Result } from './results.js';
 import { readService, type Service } from './service.js';
@@ -100,13 +100,7 @@ export function runResourceList(input: string): RunOutput {
     const list = parseResourceList(input);
     const config = readFunctionConfig(list.functionConfig);
     const results = transform(list.items, config);
-    if (results.length) {
-      const root = list.doc.contents as YAMLMap;
-      const existing = root.get('results');
-      const all = Array.isArray(existing) ? [...existing, ...results] : results;
-      root.set('results', list.doc.createNode(all));
-    }
-    return { stdout: list.doc.toString(stringifyOptions(input)), stderr: warningsOf(results), exitCode: 0 };
+    return { stdout: printResourceList(list, results), stderr: warningsOf(results), exitCode: 0 };
   } catch (error) {
     const { result, stderr } = failure(error);
     // The results reach kpt; the items do not, so nothing half-done can be written.
