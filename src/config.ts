@@ -156,7 +156,7 @@ function fail(error: z.ZodError, rename: (path: string) => string = (p) => p): n
     const field = (path ? `${path}.` : '') + issue.keys[0];
     throw new FunctionError(`invalid config: ${field}: unknown field (check the spelling)`, undefined, field);
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) message = 'required';
+  if (issue.code === 'invalid_type') message = message.replace(/^Invalid input: /, '');
   throw new FunctionError(`invalid config: ${path || '(root)'}: ${message}`, undefined, path || undefined);
 }
 

@@ -31,17 +31,18 @@ function readStdin(): string {
 
 function main(argv: string[]): RunOutput {
   const args = argv.filter((a) => a !== '--');
-  if (args.includes('--help') || args.includes('-h')) return { stdout: HELP, stderr: '', exitCode: 0 };
-  if (args.includes('--version')) return { stdout: `${version}\n`, stderr: '', exitCode: 0 };
+  const say = (stdout: string, stderr = '', exitCode: 0 | 1 = 0): RunOutput => ({ stdout, stderr, exitCode, results: [] });
+  if (args.includes('--help') || args.includes('-h')) return say(HELP);
+  if (args.includes('--version')) return say(`${version}\n`);
   const flags = args.filter((a) => a.startsWith('-'));
-  if (flags.length) return { stdout: '', stderr: `inject-sidecar: error: unknown flag ${flags[0]}; see --help\n`, exitCode: 1 };
-  if (args.length > 1) return { stdout: '', stderr: `inject-sidecar: error: expected at most one argument (the config file); see --help\n`, exitCode: 1 };
+  if (flags.length) return say('', `inject-sidecar: error: unknown flag ${flags[0]}; see --help\n`, 1);
+  if (args.length > 1) return say('', `inject-sidecar: error: expected at most one argument (the config file); see --help\n`, 1);
   if (args.length === 1) {
     let configText: string;
     try {
       configText = readFileSync(args[0]!, 'utf8');
     } catch (e) {
-      return { stdout: '', stderr: `inject-sidecar: error: cannot read config file ${args[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`, exitCode: 1 };
+      return say('', `inject-sidecar: error: cannot read config file ${args[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`, 1);
     }
     return runStream(configText, `config file ${args[0]}`, readStdin());
   }

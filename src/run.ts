@@ -1,6 +1,6 @@
 // The whole flow in one place: parse -> validate config -> read plain data -> plan -> apply ->
 // serialize. Both entry points (ResourceList and plain stream) share everything but the edges.
-import { isMap, type YAMLMap } from 'yaml';
+import { isMap, stringify, type YAMLMap } from 'yaml';
 import { readFunctionConfig, type InjectionConfig } from './config.js';
 import { applyPlan } from './apply.js';
 import { parseResourceList, parseStream, printResourceList, printStream, toPlain, type ItemNode } from './io.js';
@@ -13,6 +13,7 @@ export interface RunOutput {
   stdout: string;
   stderr: string;
   exitCode: 0 | 1;
+  results: Result[];
 }
 
 const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
@@ -100,14 +101,12 @@ export function runResourceList(input: string): RunOutput {
     const list = parseResourceList(input);
     const config = readFunctionConfig(list.functionConfig);
     const results = transform(list.items, config);
-    return { stdout: printResourceList(list, results), stderr: warningsOf(results), exitCode: 0 };
+    return { stdout: printResourceList(list, results), stderr: warningsOf(results), exitCode: 0, results };
   } catch (error) {
     const { result, stderr } = failure(error);
     // The results reach kpt; the items do not, so nothing half-done can be written.
-    const stdout = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nresults:\n- message: ${JSON.stringify(result.message)}\n  severity: error\n${
-      result.resourceRef ? `  resourceRef: ${JSON.stringify(result.resourceRef)}\n` : ''
-    }${result.field ? `  field: ${JSON.stringify(result.field)}\n` : ''}`;
-    return { stdout, stderr, exitCode: 1 };
+    const stdout = stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [], results: [result] }, { indentSeq: false, lineWidth: 0 });
+    return { stdout, stderr, exitCode: 1, results: [result] };
   }
 }
 
@@ -120,8 +119,9 @@ export function runStream(configText: string, configWhere: string, input: string
     const config = readFunctionConfig(toPlain(configItem.doc, configItem.node, configWhere));
     const stream = parseStream(input);
     const results = transform(stream.items, config);
-    return { stdout: printStream(stream), stderr: warningsOf(results), exitCode: 0 };
+    return { stdout: printStream(stream), stderr: warningsOf(results), exitCode: 0, results };
   } catch (error) {
-    return { stdout: '', stderr: failure(error).stderr, exitCode: 1 };
+    const { result, stderr } = failure(error);
+    return { stdout: '', stderr, exitCode: 1, results: [result] };
   }
 }
