@@ -1,0 +1,35 @@
+// Small builders for plain-data workloads and Services, for the unit tables.
+import type { Container } from 'kubernetes-types/core/v1.js';
+import type { ServicePort } from '../src/ports.js';
+import type { Service } from '../src/service.js';
+import { workloadKinds, type Workload } from '../src/workload.js';
+
+let next = 0;
+
+export function workload(
+  name: string,
+  opts: { namespace?: string; labels?: Record<string, string>; podLabels?: Record<string, string>; annotations?: Record<string, string>; containers?: Container[]; kind?: keyof typeof workloadKinds } = {},
+): Workload {
+  const kind = opts.kind ?? 'Deployment';
+  return {
+    index: next++,
+    ref: { apiVersion: 'apps/v1', kind, name, ...(opts.namespace ? { namespace: opts.namespace } : {}) },
+    kind: workloadKinds[kind]!,
+    labels: opts.labels ?? { waf: 'enabled' },
+    annotations: opts.annotations ?? {},
+    podLabels: opts.podLabels ?? { app: name },
+    podAnnotations: {},
+    containers: opts.containers ?? [{ name: 'app', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }],
+    initContainers: [],
+  };
+}
+
+export function service(name: string, selector: Record<string, string> | undefined, ports: ServicePort[], opts: { namespace?: string; headless?: boolean } = {}): Service {
+  return {
+    index: next++,
+    ref: { apiVersion: 'v1', kind: 'Service', name, ...(opts.namespace ? { namespace: opts.namespace } : {}) },
+    ...(selector ? { selector } : {}),
+    headless: opts.headless ?? false,
+    ports,
+  };
+}
