@@ -2,15 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { readFunctionConfig } from '../src/config.js';
 import { FunctionError } from '../src/results.js';
 
-const valid = () => ({
+type Loose = Record<string, unknown>;
+interface Candidate extends Loose {
+  apiVersion: string;
+  kind: string;
+  spec: Loose & { container: Loose; ports: Loose[] };
+}
+const valid = (): Candidate => ({
   apiVersion: 'inject-sidecar.dev/v1alpha1',
   kind: 'SidecarInjection',
   metadata: { name: 'waf', annotations: { 'config.kubernetes.io/local-config': 'true' } },
   spec: {
     selector: { matchLabels: { waf: 'enabled' } },
     container: { name: 'waf', image: 'wallarm/node:4.10' },
-    ports: [{ appPort: 'http', listenPort: 8443, name: 'waf-http' }] as Record<string, unknown>[],
-  } as Record<string, unknown>,
+    ports: [{ appPort: 'http', listenPort: 8443, name: 'waf-http' }],
+  },
 });
 
 function errorOf(config: unknown): { message: string; path: string | undefined } {
@@ -24,7 +30,7 @@ function errorOf(config: unknown): { message: string; path: string | undefined }
 }
 
 describe('config validation: each error names its field', () => {
-  const table: [string, (c: ReturnType<typeof valid>) => void, string, RegExp][] = [
+  const table: [string, (c: Candidate) => void, string, RegExp][] = [
     ['port above range', (c) => (c.spec.ports[0]!.listenPort = 65536), 'spec.ports[0].listenPort', /1 to 65535/],
     ['port zero', (c) => (c.spec.ports[0]!.listenPort = 0), 'spec.ports[0].listenPort', /1 to 65535/],
     ['port not whole', (c) => (c.spec.ports[0]!.listenPort = 84.5), 'spec.ports[0].listenPort', /whole number/],

@@ -48,7 +48,7 @@ describe('which entries apply: the workload must have the app port', () => {
 
 describe('the one predicate: injection and rewiring agree', () => {
   const c = config([{ appPort: 8080, listenPort: 8443, protocol: 'TCP' }]);
-  it.each([
+  it.each<{ name: string; labels: Record<string, string>; annotations: Record<string, string>; gets: boolean }>([
     { name: 'selected', labels: { waf: 'enabled' }, annotations: {}, gets: true },
     { name: 'not selected', labels: {}, annotations: {}, gets: false },
     { name: 'opted out', labels: { waf: 'enabled' }, annotations: { 'inject-sidecar.dev/inject': 'false' }, gets: false },
