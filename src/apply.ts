@@ -19,7 +19,7 @@ function mapAt(item: ItemNode, path: readonly string[], create: boolean, what: (
     const next = at.get(path[i], true);
     if (next === undefined || next === null || (typeof next === 'object' && 'value' in next && next.value === null)) {
       if (!create) return undefined;
-      const created = item.doc.createNode({}) as YAMLMap;
+      const created = item.doc.createNode({}, { aliasDuplicateObjects: false }) as YAMLMap;
       at.set(path[i], created);
       at = created;
       continue;
@@ -68,7 +68,7 @@ function applyWorkload(wp: WorkloadPlan, item: ItemNode): void {
     const upToDate = sidecar && old && oldIndex === seq.items.length - 1 && isDeepStrictEqual((old as YAMLMap).toJS(item.doc), sidecar);
     if (!upToDate) {
       if (oldIndex >= 0) seq.items.splice(oldIndex, 1);
-      if (sidecar) seq.items.push(item.doc.createNode(sidecar));
+      if (sidecar) seq.items.push(item.doc.createNode(sidecar, { aliasDuplicateObjects: false }));
       changed = true;
     }
   }

@@ -160,13 +160,13 @@ export function printResourceList(list: ParsedResourceList, results: readonly un
     const root = list.doc.contents as YAMLMap;
     if (results.length) {
       const existing = root.get('results');
-      root.set('results', list.doc.createNode(Array.isArray(existing) ? [...existing, ...results] : results));
+      root.set('results', list.doc.createNode(Array.isArray(existing) ? [...existing, ...results] : results, { aliasDuplicateObjects: false }));
     }
     return list.doc.toString(options);
   }
   if (!results.length) return out;
   if (!out.endsWith('\n')) out += '\n';
-  return out + new Document({ results }).toString(options);
+  return out + new Document({ results }, { aliasDuplicateObjects: false }).toString(options);
 }
 
 function isNullScalar(node: unknown): boolean {

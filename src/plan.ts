@@ -70,7 +70,7 @@ export function decideSidecar(config: InjectionConfig, w: Workload, pairing: Pai
   const missing: string[] = [];
   for (const entry of config.ports) {
     const appPort = resolveAppPort(entry, w, declared, targeted);
-    if (appPort === undefined) missing.push(entry.appPort === undefined ? `an app port for listenPort ${entry.listenPort}` : `app port ${entry.appPort}`);
+    if (appPort === undefined) missing.push(entry.appPort === undefined ? `app port to put behind listenPort ${entry.listenPort} (no port is declared or targeted)` : `app port ${entry.appPort}`);
     else mappings.push({ appPort, listenPort: entry.listenPort, ...(entry.name ? { name: entry.name } : {}), protocol: entry.protocol });
   }
   if (mappings.length === 0) return { gets: false, why: 'no-app-port', detail: missing.join(', ') };
@@ -163,10 +163,10 @@ function checkCollisions(w: Workload, sidecar: Container): void {
 
 function planWorkload(config: InjectionConfig, w: Workload, decision: SidecarDecision, results: Result[]): WorkloadPlan {
   if (!decision.gets) {
-    if (decision.why === 'opted-out') results.push(result('info', `opted out with ${INJECT}: "false"`, w.ref));
+    if (decision.why === 'opted-out') results.push(result('info', `opted out with ${INJECT}: "false"`, w));
     if (decision.why === 'no-app-port')
-      results.push(result('warning', `selected, but left without a sidecar: it has no ${decision.detail}; declare the port, or name it with the ${APP_PORT} annotation`, w.ref));
-    if (w.injected) results.push(result('info', `removed sidecar "${w.injected.container}" from an earlier run`, w.ref));
+      results.push(result('warning', `selected, but left without a sidecar: it has no ${decision.detail}; declare the port, or name it with the ${APP_PORT} annotation`, w));
+    if (w.injected) results.push(result('info', `removed sidecar "${w.injected.container}" from an earlier run`, w));
     return {
       workload: w,
       decision,
@@ -185,7 +185,7 @@ function planWorkload(config: InjectionConfig, w: Workload, decision: SidecarDec
   const podAnnotations: Record<string, string | undefined> = { [STATUS]: JSON.stringify(status) };
   if (status.defaultContainer !== undefined) podAnnotations[DEFAULT_CONTAINER] = status.defaultContainer;
   const ports = decision.mappings.map((m) => `${m.appPort} -> ${m.listenPort}`).join(', ');
-  results.push(result('info', `sidecar "${sidecar.name}" in front of app port${decision.mappings.length > 1 ? 's' : ''} ${ports}`, w.ref));
+  results.push(result('info', `sidecar "${sidecar.name}" in front of app port${decision.mappings.length > 1 ? 's' : ''} ${ports}`, w));
   return { workload: w, decision, sidecar, podAnnotations };
 }
 
@@ -201,7 +201,7 @@ function planService(
   if (injected.length === 0) return unchanged;
   const names = (ws: readonly Workload[]) => ws.map((w) => describeRef(w.ref)).join(', ');
   if (s.headless) {
-    results.push(result('warning', `left alone: headless, so clients reach pod addresses directly and bypass the sidecar in ${names(injected)}`, s.ref, 'spec.clusterIP'));
+    results.push(result('warning', `left alone: headless, so clients reach pod addresses directly and bypass the sidecar in ${names(injected)}`, s, 'spec.clusterIP'));
     return unchanged;
   }
   const without = paired.filter((w) => !getsSidecar(w));
@@ -210,7 +210,7 @@ function planService(
       result(
         'warning',
         `left alone: it also selects pods of ${names(without)}, which have no sidecar; rewiring it would send traffic to a port those pods do not open. Select both or neither, or split the Service`,
-        s.ref,
+        s,
         'spec.selector',
       ),
     );
@@ -230,12 +230,12 @@ function planService(
     if (first !== undefined && listens.every((l) => l === first)) {
       plan.targetPorts.push(first);
       plan.rewired.push({ port: sp.port, protocol, ...(sp.targetPort !== undefined ? { targetPort: sp.targetPort } : {}), listenPort: first });
-      results.push(result('info', `${label}: targetPort ${JSON.stringify(target)} -> ${first} (sidecar)`, s.ref, `spec.ports[${i}].targetPort`));
+      results.push(result('info', `${label}: targetPort ${JSON.stringify(target)} -> ${first} (sidecar)`, s, `spec.ports[${i}].targetPort`));
       return;
     }
     plan.targetPorts.push(sp.targetPort);
     if (listens.some((l) => l !== undefined)) {
-      results.push(result('warning', `${label} left alone: its target ${JSON.stringify(target)} maps to different listen ports across ${names(injected)}`, s.ref, `spec.ports[${i}].targetPort`));
+      results.push(result('warning', `${label} left alone: its target ${JSON.stringify(target)} maps to different listen ports across ${names(injected)}`, s, `spec.ports[${i}].targetPort`));
       return;
     }
     const sidecarPorts = injected.map((w) => (decisions.get(w) as { mappings: ResolvedMapping[] }).mappings.map((m) => m.listenPort));
@@ -244,7 +244,7 @@ function planService(
       result(
         'warning',
         `${label} still targets app port ${JSON.stringify(target)} of ${names(injected)}, so its traffic bypasses the sidecar; add a ports entry for it if it should be filtered`,
-        s.ref,
+        s,
         `spec.ports[${i}].targetPort`,
       ),
     );
@@ -252,6 +252,6 @@ function planService(
   return plan;
 }
 
-function result(severity: Result['severity'], message: string, ref: ResourceRef, field?: string): Result {
-  return { message, severity, resourceRef: ref, ...(field ? { field: { path: field } } : {}) };
+function result(severity: Result['severity'], message: string, about: Workload | Service, field?: string): Result {
+  return { message, severity, resourceRef: about.ref, ...(field ? { field: { path: field } } : {}), ...(about.file ? { file: about.file } : {}) };
 }

@@ -22,14 +22,12 @@ const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubern
 interface ReadItems {
   workloads: Workload[];
   services: Service[];
-  files: Map<number, Result['file']>;
 }
 
 /** Reads the identity of every item, and the plain data of workloads and Services. */
 function readItems(items: readonly ItemNode[]): ReadItems {
   const workloads: Workload[] = [];
   const services: Service[] = [];
-  const files = new Map<number, Result['file']>();
   items.forEach((item, index) => {
     const { node } = item;
     const apiVersion = node.get('apiVersion');
@@ -48,36 +46,31 @@ function readItems(items: readonly ItemNode[]): ReadItems {
       ...(typeof namespace === 'string' && namespace !== '' ? { namespace } : {}),
     };
     const annotations = (metadata as YAMLMap).get('annotations', true);
+    let file: Result['file'];
     if (isMap(annotations)) {
       const path = PATH_ANNOTATIONS.map((k) => annotations.get(k)).find((v) => typeof v === 'string');
       const fileIndex = INDEX_ANNOTATIONS.map((k) => annotations.get(k)).find((v) => v !== undefined);
-      if (typeof path === 'string') files.set(index, { path, ...(fileIndex !== undefined ? { index: Number(fileIndex) } : {}) });
+      if (typeof path === 'string') file = { path, ...(fileIndex !== undefined ? { index: Number(fileIndex) } : {}) };
     }
     const workloadKind = workloadKindOf(apiVersion, kind);
     if (workloadKind) {
       if (ref.name === '') throw new FunctionError(`${at} (${kind}) has no metadata.name`, ref, 'metadata.name');
       const object = toPlain(item.doc, node, `${kind} ${ref.name}`) as Record<string, unknown>;
-      workloads.push(readWorkload(index, ref, workloadKind, object));
+      workloads.push({ ...readWorkload(index, ref, workloadKind, object), ...(file ? { file } : {}) });
     } else if (kind === 'Service' && apiVersion === 'v1') {
       const object = toPlain(item.doc, node, `Service ${ref.name}`) as Record<string, unknown>;
-      services.push(readService(index, ref, object));
+      services.push({ ...readService(index, ref, object), ...(file ? { file } : {}) });
     }
   });
-  return { workloads, services, files };
+  return { workloads, services };
 }
 
 /** The transformation proper, on items from either edge. */
 export function transform(items: readonly ItemNode[], config: InjectionConfig): Result[] {
-  const { workloads, services, files } = readItems(items);
+  const { workloads, services } = readItems(items);
   const plan = planInjection(config, workloads, services);
   applyPlan(plan, items);
-  const indexOf = new Map<string, number>();
-  for (const w of workloads) indexOf.set(JSON.stringify(w.ref), w.index);
-  for (const s of services) indexOf.set(JSON.stringify(s.ref), s.index);
-  return plan.results.map((r) => {
-    const file = r.resourceRef ? files.get(indexOf.get(JSON.stringify(r.resourceRef)) ?? -1) : undefined;
-    return file ? { ...r, file } : r;
-  });
+  return plan.results;
 }
 
 function failure(error: unknown): { result: Result; stderr: string } {
@@ -105,7 +98,7 @@ export function runResourceList(input: string): RunOutput {
   } catch (error) {
     const { result, stderr } = failure(error);
     // The results reach kpt; the items do not, so nothing half-done can be written.
-    const stdout = stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [], results: [result] }, { indentSeq: false, lineWidth: 0 });
+    const stdout = stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [], results: [result] }, { indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false });
     return { stdout, stderr, exitCode: 1, results: [result] };
   }
 }

@@ -1,6 +1,6 @@
 // Services as plain data, with any earlier rewiring taken back out so the plan starts from what the
 // user wrote.
-import type { ResourceRef } from './results.js';
+import type { ResourceRef, Result } from './results.js';
 import type { Labels } from './selector.js';
 import { REWIRED } from './annotations.js';
 import { FunctionError } from './results.js';
@@ -18,6 +18,8 @@ export interface RewiredPort {
 export interface Service {
   index: number;
   ref: ResourceRef;
+  /** The file kpt says the object came from, for results. */
+  file?: Result['file'];
   /** The selector; undefined or empty means the Service selects no pods by itself. */
   selector?: Labels;
   headless: boolean;

@@ -1,7 +1,7 @@
 // Workloads: objects that carry a pod template. The pod template is reached through one small
 // table, so new kinds are a row here, not a change to the plan.
 import type { Container } from 'kubernetes-types/core/v1.js';
-import type { ResourceRef } from './results.js';
+import type { ResourceRef, Result } from './results.js';
 import type { Labels } from './selector.js';
 import { DEFAULT_CONTAINER, STATUS } from './annotations.js';
 import { FunctionError, describeRef } from './results.js';
@@ -50,6 +50,8 @@ export interface Workload {
   /** Position in the ResourceList. */
   index: number;
   ref: ResourceRef;
+  /** The file kpt says the object came from, for results. */
+  file?: Result['file'];
   kind: WorkloadKind;
   labels: Labels;
   annotations: Labels;
@@ -101,11 +103,11 @@ export function readWorkload(index: number, ref: ResourceRef, kind: WorkloadKind
   const template = podTemplateOf(object, kind);
   const base = kind.podTemplatePath.join('.');
   const at = (field: string) => (base ? `${base}.${field}` : field);
-  if (!template) throw new FunctionError(`${describeRef(ref)} has no pod template at ${base}`, ref, base);
+  if (!template) throw new FunctionError(`has no pod template at ${base}`, ref, base);
   const metadata = isObj(object.metadata) ? object.metadata : {};
   const podMetadata = isObj(template.metadata) ? template.metadata : {};
   const podSpec = isObj(template.spec) ? template.spec : undefined;
-  if (!podSpec) throw new FunctionError(`${describeRef(ref)} has no pod spec at ${at('spec')}`, ref, at('spec'));
+  if (!podSpec) throw new FunctionError(`has no pod spec at ${at("spec")}`, ref, at("spec"));
   const podAnnotations = stringMap(podMetadata.annotations, ref, at('metadata.annotations'));
   const injected = readStatus(podAnnotations, ref, `${at('metadata.annotations')}[${STATUS}]`);
   let containers = containerList(podSpec.containers, ref, at('spec.containers'));
