@@ -1,0 +1,166 @@
+// The invariants every run must keep, checked on plain objects before and after the function.
+// Used by the corpus runs and the property tests alike; each returns what it found broken.
+import { isDeepStrictEqual } from 'node:util';
+import { Deployment, StatefulSet, DaemonSet } from 'kubernetes-models/apps/v1';
+import { Service } from 'kubernetes-models/v1';
+import { matchesServiceSelector } from '../src/selector.js';
+import { podTemplateOf, workloadKindOf } from '../src/workload.js';
+
+export type Obj = Record<string, any>;
+export interface Finding {
+  severity: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  message: string;
+}
+
+const STATUS = 'inject-sidecar.dev/status';
+const REWIRED = 'inject-sidecar.dev/rewired-ports';
+const id = (o: Obj) => `${o?.kind} ${o?.metadata?.namespace ?? ''}/${o?.metadata?.name}`;
+const nsOf = (o: Obj) => o.metadata?.namespace ?? undefined;
+const podOf = (o: Obj): Obj | undefined => {
+  const wk = typeof o?.apiVersion === 'string' ? workloadKindOf(o.apiVersion, o.kind) : undefined;
+  return wk ? podTemplateOf(o, wk) : undefined;
+};
+const containersOf = (o: Obj): Obj[] => podOf(o)?.spec?.containers ?? [];
+const hasWarning = (findings: readonly Finding[], o: Obj) =>
+  findings.some((f) => f.severity === 'warning' && f.kind === o.kind && f.name === o.metadata?.name && (f.namespace ?? undefined) === nsOf(o));
+
+function withoutOurAnnotations(o: Obj): Obj {
+  const copy = structuredClone(o);
+  const strip = (m: Obj | undefined) => {
+    if (!m?.annotations) return;
+    delete m.annotations[STATUS];
+    delete m.annotations[REWIRED];
+    delete m.annotations['kubectl.kubernetes.io/default-container'];
+    if (Object.keys(m.annotations).length === 0) delete m.annotations;
+  };
+  strip(copy.metadata);
+  strip(podOf(copy)?.metadata);
+  return copy;
+}
+
+export interface InvariantOptions {
+  sidecarName: string;
+  listenPorts: readonly number[];
+  /** Whether the config selects this workload (selector, namespaces, opt-out). */
+  selected: (workload: Obj) => boolean;
+}
+
+export interface Tally {
+  workloads: number;
+  injected: number;
+  servicesRewired: number;
+}
+
+export function checkInvariants(input: readonly Obj[], output: readonly Obj[], findings: readonly Finding[], opts: InvariantOptions, tally?: Tally): string[] {
+  const broken: string[] = [];
+  const fail = (what: string) => broken.push(what);
+  // Nothing lost: the same items, in the same order.
+  if (input.length !== output.length || input.some((o, i) => id(o) !== id(output[i]!))) {
+    fail(`items differ: ${input.map(id).join(', ')} -> ${output.map(id).join(', ')}`);
+    return broken;
+  }
+  const sidecarPods = new Set<Obj>();
+  output.forEach((out, i) => {
+    const before = input[i]!;
+    const isDeployment = out.kind === 'Deployment' && podOf(out) !== undefined;
+    if (isDeployment) {
+      tally && tally.workloads++;
+      const sidecars = containersOf(out).filter((c) => c.name === opts.sidecarName);
+      if (sidecars.length > 1) fail(`${id(out)} has ${sidecars.length} sidecars`);
+      if (sidecars.length === 1) {
+        sidecarPods.add(out);
+        tally && tally.injected++;
+        if (!opts.selected(before)) fail(`${id(out)} is not selected but got the sidecar`);
+        const appBefore = containersOf(before);
+        if (!isDeepStrictEqual(containersOf(out).slice(0, -1), appBefore)) fail(`${id(out)}: app containers changed`);
+        if (containersOf(out).at(-1)?.name !== opts.sidecarName) fail(`${id(out)}: the sidecar is not last`);
+      } else {
+        const declaresPort = containersOf(before).some((c) => (c.ports ?? []).length > 0);
+        if (opts.selected(before) && declaresPort && !hasWarning(findings, out)) fail(`${id(out)} is selected and declares a port, but has no sidecar and no warning`);
+        if (!isDeepStrictEqual(withoutOurAnnotations(out), withoutOurAnnotations(before))) fail(`${id(out)} has no sidecar but changed`);
+      }
+      if (sidecars.length === 1) {
+        validate(out, broken);
+        checkPodPorts(out, broken);
+      }
+    } else if (out.kind !== 'Service' || out.apiVersion !== 'v1') {
+      // Other kinds untouched (pod-template kinds other than Deployment are not injected yet).
+      if (!isDeepStrictEqual(out, before)) fail(`${id(out)} is not ours to change, but changed`);
+    }
+  });
+  output.forEach((out, i) => {
+    if (out.kind !== 'Service' || out.apiVersion !== 'v1') return;
+    const before = input[i]!;
+    const selector = out.spec?.selector;
+    const pods = selector && Object.keys(selector).length ? output.filter((w) => podOf(w) && nsOf(w) === nsOf(out) && matchesServiceSelector(selector, podOf(w)!.metadata?.labels ?? {})) : [];
+    const portsBefore: Obj[] = before.spec?.ports ?? [];
+    const portsAfter: Obj[] = out.spec?.ports ?? [];
+    let rewired = false;
+    portsAfter.forEach((p, j) => {
+      const q = portsBefore[j]!;
+      if (isDeepStrictEqual(p, q)) return;
+      rewired = true;
+      const { targetPort: _a, ...restAfter } = p;
+      const { targetPort: _b, ...restBefore } = q;
+      if (!isDeepStrictEqual(restAfter, restBefore)) fail(`${id(out)} port ${j}: more than targetPort changed`);
+      if (!opts.listenPorts.includes(p.targetPort)) fail(`${id(out)} port ${j}: targetPort ${p.targetPort} is not a listen port`);
+      for (const w of pods) {
+        const opens = containersOf(w).some((c) => c.name === opts.sidecarName && (c.ports ?? []).some((cp: Obj) => cp.containerPort === p.targetPort));
+        if (!opens) fail(`${id(out)} port ${j} -> ${p.targetPort}, which ${id(w)} does not open in its sidecar`);
+      }
+    });
+    if (rewired) {
+      tally && tally.servicesRewired++;
+      if (out.spec?.clusterIP === 'None') fail(`${id(out)} is headless but was rewired`);
+      const without = pods.filter((w) => !sidecarPods.has(w));
+      if (without.length) fail(`${id(out)} was rewired but also selects ${without.map(id).join(', ')} without the sidecar`);
+      if (pods.length === 0) fail(`${id(out)} was rewired but selects no pods`);
+    }
+    // A Service that still sends traffic straight to an injected workload's app says so.
+    if (pods.some((w) => sidecarPods.has(w))) {
+      const straight = portsAfter.some((p) => !opts.listenPorts.includes(p.targetPort));
+      if (straight && !hasWarning(findings, out)) fail(`${id(out)} still targets an app port of an injected workload, without a warning`);
+    }
+    if (rewired) validate(out, broken);
+  });
+  return broken;
+}
+
+const validators: Record<string, new (o: Obj) => { validate(): void }> = {
+  'apps/v1 Deployment': Deployment as never,
+  'apps/v1 StatefulSet': StatefulSet as never,
+  'apps/v1 DaemonSet': DaemonSet as never,
+  'v1 Service': Service as never,
+};
+
+/** Validation against the Kubernetes OpenAPI schemas, by kubernetes-models. */
+function validate(o: Obj, broken: string[]): void {
+  const Model = validators[`${o.apiVersion} ${o.kind}`];
+  if (!Model) return;
+  try {
+    new Model(o).validate();
+  } catch (e) {
+    broken.push(`${id(o)} is not valid: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Port names unique in the pod and at most 15 characters; no containerPort shared by two containers. */
+function checkPodPorts(o: Obj, broken: string[]): void {
+  const names = new Map<string, string>();
+  const numbers = new Map<string, string>();
+  for (const c of containersOf(o)) {
+    for (const p of c.ports ?? []) {
+      if (p.name !== undefined) {
+        if (String(p.name).length > 15) broken.push(`${id(o)}: port name ${p.name} is longer than 15 characters`);
+        if (names.has(p.name) && names.get(p.name) !== c.name) broken.push(`${id(o)}: port name ${p.name} used by ${names.get(p.name)} and ${c.name}`);
+        names.set(p.name, c.name);
+      }
+      const key = `${p.containerPort}/${p.protocol ?? 'TCP'}`;
+      if (numbers.has(key) && numbers.get(key) !== c.name) broken.push(`${id(o)}: containerPort ${key} in ${numbers.get(key)} and ${c.name}`);
+      numbers.set(key, c.name);
+    }
+  }
+}
