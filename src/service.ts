@@ -2,7 +2,9 @@
 // user wrote.
 import type { ResourceRef, Result } from './results.js';
 import type { Labels } from './selector.js';
+import { z } from 'zod';
 import { REWIRED } from './annotations.js';
+import { checkShape } from './workload.js';
 import { FunctionError } from './results.js';
 import { protocolOf, type IntOrString, type ServicePort } from './ports.js';
 
@@ -28,6 +30,17 @@ export interface Service {
 }
 
 type Obj = Record<string, unknown>;
+
+const servicePortsShape = z
+  .array(
+    z.looseObject({
+      port: z.number().int(),
+      targetPort: z.union([z.number().int(), z.string()]).nullish(),
+      protocol: z.string().optional(),
+      name: z.string().optional(),
+    }),
+  )
+  .nullish();
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function readRewired(annotations: Obj, ref: ResourceRef): RewiredPort[] {
@@ -46,9 +59,8 @@ export function readService(index: number, ref: ResourceRef, object: Obj): Servi
   const spec = isObj(object.spec) ? object.spec : {};
   const metadata = isObj(object.metadata) ? object.metadata : {};
   const rewired = readRewired(isObj(metadata.annotations) ? metadata.annotations : {}, ref);
-  const rawPorts = spec.ports ?? [];
-  if (!Array.isArray(rawPorts) || !rawPorts.every(isObj)) throw new FunctionError('spec.ports is not a list of ports', ref, 'spec.ports');
-  const ports = (rawPorts as unknown as ServicePort[]).map((sp) => {
+  const rawPorts = checkShape(servicePortsShape, spec.ports, ref, 'spec.ports') ?? [];
+  const ports = (rawPorts as ServicePort[]).map((sp) => {
     const undo = rewired.find((r) => r.port === sp.port && r.protocol === protocolOf(sp) && sp.targetPort === r.listenPort);
     if (!undo) return sp;
     const { targetPort: _rewired, ...rest } = sp;

@@ -4,7 +4,9 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import type { ResourceRef, Result } from './results.js';
 import type { Labels } from './selector.js';
 import { DEFAULT_CONTAINER, STATUS } from './annotations.js';
-import { FunctionError, describeRef } from './results.js';
+import { z } from 'zod';
+import { pathString } from './config.js';
+import { FunctionError } from './results.js';
 
 export interface WorkloadKind {
   /** API groups this kind is recognised in. */
@@ -81,10 +83,25 @@ function stringMap(value: unknown, ref: ResourceRef, field: string): Labels {
   return out;
 }
 
+// The parts of a container the plan relies on, checked so that a malformed pod template is an
+// error naming the field instead of a crash further in.
+const containerPortShape = z.looseObject({
+  containerPort: z.number().int(),
+  name: z.string().optional(),
+  protocol: z.string().optional(),
+});
+const containersShape = z.array(z.looseObject({ name: z.string(), ports: z.array(containerPortShape).nullish() })).nullish();
+
+export function checkShape<T>(schema: z.ZodType<T>, value: unknown, ref: ResourceRef, field: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = `${field}${issue.path.length ? (typeof issue.path[0] === 'number' ? '' : '.') + pathString(issue.path) : ''}`;
+  throw new FunctionError(`${path}: ${issue.message.replace(/^Invalid input: /, '')}`, ref, path);
+}
+
 function containerList(value: unknown, ref: ResourceRef, field: string): Container[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || !value.every(isObj)) throw new FunctionError(`${field} is not a list of containers`, ref, field);
-  return value as unknown as Container[];
+  return (checkShape(containersShape, value, ref, field) ?? []) as unknown as Container[];
 }
 
 export function readStatus(podAnnotations: Labels, ref: ResourceRef, field: string): InjectionStatus | undefined {
