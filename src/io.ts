@@ -17,8 +17,30 @@ export interface ItemNode {
   touched: boolean;
 }
 
+/** Text from bytes; invalid UTF-8 is an error, never silently replaced. */
+export function decodeUtf8(input: string | Uint8Array, where: string): string {
+  if (typeof input === 'string') return input;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(input);
+  } catch {
+    let at = 0;
+    // Find the first bad byte for the message: decode growing prefixes is too slow, so scan.
+    for (let i = 0; i < input.length; ) {
+      const b = input[i]!;
+      const len = b < 0x80 ? 1 : b >> 5 === 6 ? 2 : b >> 4 === 14 ? 3 : b >> 3 === 30 ? 4 : 0;
+      if (len === 0 || i + len > input.length || [...input.subarray(i + 1, i + len)].some((c) => c >> 6 !== 2)) {
+        at = i;
+        break;
+      }
+      i += len;
+    }
+    throw new FunctionError(`${where} is not valid UTF-8 (first bad byte at offset ${at})`);
+  }
+}
+
 function describeYamlError(doc: Document, where: string): never {
   const e = doc.errors[0]!;
+  if (/Maximum call stack/.test(e.message)) throw new FunctionError(`${where} nests too deeply to parse`);
   const pos = e.linePos?.[0];
   const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
   const firstLine = e.message.split('\n')[0];

@@ -20,11 +20,12 @@ Exit code 1 on any error, with the reason on stderr and nothing half-done on std
 Documentation: README.md in the package.
 `;
 
-function readStdin(): string {
+function readStdin(): Uint8Array {
   try {
-    return readFileSync(0, 'utf8');
+    return readFileSync(0);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EAGAIN' || (e as NodeJS.ErrnoException).code === 'EOF') return '';
+    // No stdin at all (a closed or absent descriptor) reads as empty input.
+    if (['EAGAIN', 'EOF', 'EBADF', 'ENXIO'].includes((e as NodeJS.ErrnoException).code ?? '')) return new Uint8Array();
     throw e;
   }
 }
@@ -38,9 +39,9 @@ function main(argv: string[]): RunOutput {
   if (flags.length) return say('', `inject-sidecar: error: unknown flag ${flags[0]}; see --help\n`, 1);
   if (args.length > 1) return say('', `inject-sidecar: error: expected at most one argument (the config file); see --help\n`, 1);
   if (args.length === 1) {
-    let configText: string;
+    let configText: Uint8Array;
     try {
-      configText = readFileSync(args[0]!, 'utf8');
+      configText = readFileSync(args[0]!);
     } catch (e) {
       return say('', `inject-sidecar: error: cannot read config file ${args[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`, 1);
     }

@@ -3,7 +3,7 @@
 import { isMap, stringify, type YAMLMap } from 'yaml';
 import { readFunctionConfig, type InjectionConfig } from './config.js';
 import { applyPlan } from './apply.js';
-import { parseResourceList, parseStream, printResourceList, printStream, toPlain, type ItemNode } from './io.js';
+import { decodeUtf8, parseResourceList, parseStream, printResourceList, printStream, toPlain, type ItemNode } from './io.js';
 import { planInjection } from './plan.js';
 import { FunctionError, formatResult, type ResourceRef, type Result } from './results.js';
 import { readService, type Service } from './service.js';
@@ -89,9 +89,9 @@ const warningsOf = (results: readonly Result[]) =>
     .join('');
 
 /** KRM function mode: a ResourceList in, a ResourceList out. */
-export function runResourceList(input: string): RunOutput {
+export function runResourceList(input: string | Uint8Array): RunOutput {
   try {
-    const list = parseResourceList(input);
+    const list = parseResourceList(decodeUtf8(input, 'stdin'));
     const config = readFunctionConfig(list.functionConfig);
     const results = transform(list.items, config);
     return { stdout: printResourceList(list, results), stderr: warningsOf(results), exitCode: 0, results };
@@ -104,13 +104,13 @@ export function runResourceList(input: string): RunOutput {
 }
 
 /** Plain mode: a config file, a multi-document YAML stream in, the stream out. */
-export function runStream(configText: string, configWhere: string, input: string): RunOutput {
+export function runStream(configText: string | Uint8Array, configWhere: string, input: string | Uint8Array): RunOutput {
   try {
-    const configDocs = parseStream(configText, configWhere);
+    const configDocs = parseStream(decodeUtf8(configText, configWhere), configWhere);
     if (configDocs.items.length !== 1) throw new FunctionError(`${configWhere} must hold exactly one SidecarInjection (or ConfigMap)`);
     const configItem = configDocs.items[0]!;
     const config = readFunctionConfig(toPlain(configItem.doc, configItem.node, configWhere));
-    const stream = parseStream(input);
+    const stream = parseStream(decodeUtf8(input, 'stdin'));
     const results = transform(stream.items, config);
     return { stdout: printStream(stream), stderr: warningsOf(results), exitCode: 0, results };
   } catch (error) {
