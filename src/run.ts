@@ -3,7 +3,7 @@
 import { isMap, stringify, type YAMLMap } from 'yaml';
 import { readFunctionConfig, type InjectionConfig } from './config.js';
 import { applyPlan } from './apply.js';
-import { decodeUtf8, parseResourceList, parseStream, printResourceList, printStream, toPlain, type ItemNode } from './io.js';
+import { decodeUtf8, loadItem, readResourceList, readStream, releaseItem, toPlain, type Item } from './io.js';
 import { planInjection } from './plan.js';
 import { FunctionError, formatResult, type ResourceRef, type Result } from './results.js';
 import { readService, type Service } from './service.js';
@@ -25,11 +25,11 @@ interface ReadItems {
 }
 
 /** Reads the identity of every item, and the plain data of workloads and Services. */
-function readItems(items: readonly ItemNode[]): ReadItems {
+function readItems(items: readonly Item[], inputSize: number): ReadItems {
   const workloads: Workload[] = [];
   const services: Service[] = [];
   items.forEach((item, index) => {
-    const { node } = item;
+    const node = loadItem(item);
     const apiVersion = node.get('apiVersion');
     const kind = node.get('kind');
     const metadata = node.get('metadata', true);
@@ -53,21 +53,23 @@ function readItems(items: readonly ItemNode[]): ReadItems {
       if (typeof path === 'string') file = { path, ...(fileIndex !== undefined ? { index: Number(fileIndex) } : {}) };
     }
     const workloadKind = workloadKindOf(apiVersion, kind);
+    const isService = kind === 'Service' && apiVersion === 'v1';
     if (workloadKind) {
       if (ref.name === '') throw new FunctionError(`${at} (${kind}) has no metadata.name`, ref, 'metadata.name');
-      const object = toPlain(item.doc, node, `${kind} ${ref.name}`) as Record<string, unknown>;
+      const object = toPlain(item.doc!, node, `${kind} ${ref.name}`) as Record<string, unknown>;
       workloads.push({ ...readWorkload(index, ref, workloadKind, object), ...(file ? { file } : {}) });
-    } else if (kind === 'Service' && apiVersion === 'v1') {
-      const object = toPlain(item.doc, node, `Service ${ref.name}`) as Record<string, unknown>;
+    } else if (isService) {
+      const object = toPlain(item.doc!, node, `Service ${ref.name}`) as Record<string, unknown>;
       services.push({ ...readService(index, ref, object), ...(file ? { file } : {}) });
     }
+    releaseItem(item, workloadKind?.injectable === true || isService, inputSize);
   });
   return { workloads, services };
 }
 
 /** The transformation proper, on items from either edge. */
-export function transform(items: readonly ItemNode[], config: InjectionConfig): Result[] {
-  const { workloads, services } = readItems(items);
+export function transform(items: readonly Item[], config: InjectionConfig, inputSize: number): Result[] {
+  const { workloads, services } = readItems(items, inputSize);
   const plan = planInjection(config, workloads, services);
   applyPlan(plan, items);
   return plan.results;
@@ -91,10 +93,11 @@ const warningsOf = (results: readonly Result[]) =>
 /** KRM function mode: a ResourceList in, a ResourceList out. */
 export function runResourceList(input: string | Uint8Array): RunOutput {
   try {
-    const list = parseResourceList(decodeUtf8(input, 'stdin'));
+    const text = decodeUtf8(input, 'stdin');
+    const list = readResourceList(text);
     const config = readFunctionConfig(list.functionConfig);
-    const results = transform(list.items, config);
-    return { stdout: printResourceList(list, results), stderr: warningsOf(results), exitCode: 0, results };
+    const results = transform(list.items, config, text.length);
+    return { stdout: list.print(results), stderr: warningsOf(results), exitCode: 0, results };
   } catch (error) {
     const { result, stderr } = failure(error);
     // The results reach kpt; the items do not, so nothing half-done can be written.
@@ -106,13 +109,14 @@ export function runResourceList(input: string | Uint8Array): RunOutput {
 /** Plain mode: a config file, a multi-document YAML stream in, the stream out. */
 export function runStream(configText: string | Uint8Array, configWhere: string, input: string | Uint8Array): RunOutput {
   try {
-    const configDocs = parseStream(decodeUtf8(configText, configWhere), configWhere);
+    const configDocs = readStream(decodeUtf8(configText, configWhere), configWhere);
     if (configDocs.items.length !== 1) throw new FunctionError(`${configWhere} must hold exactly one SidecarInjection (or ConfigMap)`);
     const configItem = configDocs.items[0]!;
-    const config = readFunctionConfig(toPlain(configItem.doc, configItem.node, configWhere));
-    const stream = parseStream(decodeUtf8(input, 'stdin'));
-    const results = transform(stream.items, config);
-    return { stdout: printStream(stream), stderr: warningsOf(results), exitCode: 0, results };
+    const config = readFunctionConfig(toPlain(configItem.doc!, configItem.node!, configWhere));
+    const text = decodeUtf8(input, 'stdin');
+    const stream = readStream(text);
+    const results = transform(stream.items, config, text.length);
+    return { stdout: stream.print(), stderr: warningsOf(results), exitCode: 0, results };
   } catch (error) {
     const { result, stderr } = failure(error);
     return { stdout: '', stderr, exitCode: 1, results: [result] };

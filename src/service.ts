@@ -27,6 +27,8 @@ export interface Service {
   headless: boolean;
   /** The ports as the user wrote them: earlier rewiring undone. */
   ports: readonly ServicePort[];
+  /** What the object holds now, for the apply step to change only what differs. */
+  current: { targetPorts: (IntOrString | undefined)[]; rewired?: string };
 }
 
 type Obj = Record<string, unknown>;
@@ -58,7 +60,8 @@ export function readRewired(annotations: Obj, ref: ResourceRef): RewiredPort[] {
 export function readService(index: number, ref: ResourceRef, object: Obj): Service {
   const spec = isObj(object.spec) ? object.spec : {};
   const metadata = isObj(object.metadata) ? object.metadata : {};
-  const rewired = readRewired(isObj(metadata.annotations) ? metadata.annotations : {}, ref);
+  const annotations = isObj(metadata.annotations) ? metadata.annotations : {};
+  const rewired = readRewired(annotations, ref);
   const rawPorts = checkShape(servicePortsShape, spec.ports, ref, 'spec.ports') ?? [];
   const ports = (rawPorts as ServicePort[]).map((sp) => {
     const undo = rewired.find((r) => r.port === sp.port && r.protocol === protocolOf(sp) && sp.targetPort === r.listenPort);
@@ -78,5 +81,9 @@ export function readService(index: number, ref: ResourceRef, object: Obj): Servi
     ...(selector ? { selector } : {}),
     headless: spec.clusterIP === 'None',
     ports,
+    current: {
+      targetPorts: (rawPorts as ServicePort[]).map((p) => p.targetPort ?? undefined),
+      ...(annotations[REWIRED] !== undefined ? { rewired: String(annotations[REWIRED]) } : {}),
+    },
   };
 }

@@ -64,6 +64,8 @@ export interface Workload {
   initContainers: readonly Container[];
   /** Set when an earlier run injected a sidecar into this workload. */
   injected?: InjectionStatus;
+  /** What the object holds now, for the apply step to change only what differs. */
+  current: { podAnnotations: Labels; sidecar?: { container: Container; last: boolean } };
 }
 
 type Obj = Record<string, unknown>;
@@ -127,8 +129,9 @@ export function readWorkload(index: number, ref: ResourceRef, kind: WorkloadKind
   if (!podSpec) throw new FunctionError(`has no pod spec at ${at("spec")}`, ref, at("spec"));
   const podAnnotations = stringMap(podMetadata.annotations, ref, at('metadata.annotations'));
   const injected = readStatus(podAnnotations, ref, `${at('metadata.annotations')}[${STATUS}]`);
-  let containers = containerList(podSpec.containers, ref, at('spec.containers'));
-  if (injected) containers = containers.filter((c) => c.name !== injected.container);
+  const allContainers = containerList(podSpec.containers, ref, at('spec.containers'));
+  const sidecarAt = injected ? allContainers.findIndex((c) => c.name === injected.container) : -1;
+  const containers = sidecarAt >= 0 ? allContainers.filter((_, i) => i !== sidecarAt) : allContainers;
   const strippedAnnotations: Record<string, string> = Object.assign(Object.create(null), podAnnotations);
   if (injected) {
     delete strippedAnnotations[STATUS];
@@ -146,5 +149,9 @@ export function readWorkload(index: number, ref: ResourceRef, kind: WorkloadKind
     containers,
     initContainers: containerList(podSpec.initContainers, ref, at('spec.initContainers')),
     ...(injected ? { injected } : {}),
+    current: {
+      podAnnotations,
+      ...(sidecarAt >= 0 ? { sidecar: { container: allContainers[sidecarAt]!, last: sidecarAt === allContainers.length - 1 } } : {}),
+    },
   };
 }

@@ -21,6 +21,7 @@ export function workload(
     podAnnotations: {},
     containers: opts.containers ?? [{ name: 'app', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }],
     initContainers: [],
+    current: { podAnnotations: {} },
   };
 }
 
@@ -31,5 +32,6 @@ export function service(name: string, selector: Record<string, string> | undefin
     ...(selector ? { selector } : {}),
     headless: opts.headless ?? false,
     ports,
+    current: { targetPorts: ports.map((p) => p.targetPort) },
   };
 }

@@ -33,7 +33,7 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
   ['a scalar document', 'hello\n', /not a ResourceList/],
   ['two documents', `${list(itemsOf(manifests))}---\n${list(itemsOf(manifests))}`, /2 YAML documents/],
   ['items not a list', 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: 1}\n', /items is not a list/],
-  ['an item that is not a mapping', list('- just a string'), /items\[0\] is not a mapping|not a mapping/],
+  ['an item that is not a mapping', list('- just a string'), /items\[0\] is not a Kubernetes object/],
   ['an item without kind', list('- apiVersion: v1\n  metadata: {name: x}'), /has no kind/],
   ['an item without apiVersion', list('- kind: Service\n  metadata: {name: x}'), /has no apiVersion/],
   ['an item without metadata', list('- apiVersion: v1\n  kind: Service'), /has no metadata/],
