@@ -282,7 +282,8 @@ function readWholeResourceList(text: string): ResourceListInput {
 
 /** One item printed as a block list entry at the list's indentation. */
 function printItem(item: Item, options: ToStringOptions, indent: number): string {
-  const node = item.node!.clone() as YAMLMap<unknown, unknown>;
+  // The item is printed once, after its last edit, so its node can be rearranged in place.
+  const node = item.node! as YAMLMap<unknown, unknown>;
   // kyaml writes an item's head comment as `- # comment`; keep it there, or kpt copies it back in
   // and the comment doubles on every render. Parsed standalone, that comment is the document's.
   const head = [item.doc?.commentBefore, node.commentBefore].filter(Boolean).join('\n');
@@ -290,6 +291,7 @@ function printItem(item: Item, options: ToStringOptions, indent: number): string
   if (head && first && isScalar(first.key)) {
     first.key.commentBefore = first.key.commentBefore ? `${head}\n${first.key.commentBefore}` : head;
     node.commentBefore = undefined;
+    if (item.doc) item.doc.commentBefore = null;
   }
   const seq = new YAMLSeq();
   seq.items.push(node);
