@@ -1,0 +1,58 @@
+// The JSON Schema for SidecarInjection is generated from the zod schema and committed, so editors
+// can validate configs. This test fails when the zod schema changed and the file was not
+// regenerated (npm run schema), and checks the schema against the examples and the bad configs.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { sidecarInjectionSchema } from '../src/config.js';
+import { repo } from './tools.js';
+
+const file = join(repo, 'schema/sidecarinjection.schema.json');
+const generated = `${JSON.stringify(
+  {
+    ...z.toJSONSchema(sidecarInjectionSchema, { io: 'input', unrepresentable: 'any' }),
+    $id: 'https://inject-sidecar.dev/schema/sidecarinjection.schema.json',
+    title: 'SidecarInjection',
+    description: 'Config of the inject-sidecar KRM function: which workloads get the sidecar, the sidecar container, and the ports whose traffic goes through it.',
+  },
+  null,
+  2,
+)}\n`;
+if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, generated);
+
+const schema = JSON.parse(readFileSync(file, 'utf8'));
+const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]));
+}
+const exampleConfigs = walk(join(repo, 'examples'))
+  .filter((f) => /\.ya?ml$/.test(f))
+  .filter((f) => /^kind: SidecarInjection$/m.test(readFileSync(f, 'utf8')));
+const badConfigs = readdirSync(join(repo, 'fixtures'))
+  .filter((d) => d.startsWith('error-config-'))
+  .map((d) => join(repo, 'fixtures', d, 'config.yaml'))
+  .filter(existsSync);
+
+// Rules across fields that JSON Schema cannot state; the function rejects these (see their golden
+// cases), editors do not.
+const crossField: Record<string, string> = {
+  'error-config-in-without-values': 'In and NotIn need values: depends on the operator',
+  'error-config-ports-collide': 'listen ports unique across entries',
+};
+
+describe('JSON Schema', () => {
+  it('is current with the zod schema (npm run schema regenerates it)', () => expect(readFileSync(file, 'utf8')).toBe(generated));
+  it('has example configs to check', () => expect(exampleConfigs.length).toBeGreaterThanOrEqual(4));
+  it.each(exampleConfigs.map((f) => [f.slice(repo.length + 1), f]))('accepts %s', (_name, f) => {
+    const ok = validate(parse(readFileSync(f, 'utf8')));
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+  it.each(badConfigs.map((f) => [f.split('/').at(-2)!, f]))('rejects %s', (name, f) => {
+    expect(validate(parse(readFileSync(f, 'utf8')))).toBe(name in crossField);
+  });
+});

