@@ -95,7 +95,7 @@ describe('Argo CD, Config Management Plugin v2', () => {
   ])('generate fails on %s with nothing on stdout', (name, breakIt) => {
     const dir = tempCopy(join(repo, 'examples/argocd/cmp/app'));
     breakIt(dir);
-    const env = name === 'a config file that is not there' ? { ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'nope.yaml' } : {};
+    const env: Record<string, string> = name === 'a config file that is not there' ? { ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'nope.yaml' } : {};
     const r = generate(dir, env);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe('');
