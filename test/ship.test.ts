@@ -171,3 +171,13 @@ describe('npm package', () => {
     expect(out.stdout).toContain('targetPort: 8443');
   });
 });
+
+describe('README', () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const routes = ['examples/kustomize', 'examples/kubectl-kustomize', 'examples/kpt', 'examples/kpt-eval', 'examples/argocd/repo-server', 'examples/argocd/cmp', 'Dockerfile'];
+  it.each(routes)('links %s', (route) => expect(readme).toContain(`](${route})`));
+  it.each(readdirSync(join(repo, 'examples'), { recursive: true, withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(d.parentPath, d.name, 'README.md'))).map((d) => join(d.parentPath, d.name).slice(repo.length + 1)))(
+    '%s has a README',
+    (dir) => expect(readFileSync(join(repo, dir, 'README.md'), 'utf8').length).toBeGreaterThan(100),
+  );
+});
