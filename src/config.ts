@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { FunctionError } from './results.js';
-import { parseSelectorString, selectorOperators } from './selector.js';
+import { parseSelectorString } from './selector.js';
 
 export const API_VERSION = 'inject-sidecar.dev/v1alpha1';
 export const KIND = 'SidecarInjection';
@@ -65,27 +65,30 @@ const container = z.strictObject({
   tty: z.boolean().optional(),
 });
 
+// An expression's values depend on its operator; stating that as a union on the operator keeps
+// the rule in the JSON Schema too, so editors flag it.
+const unknownOperator = (issue: { input?: unknown }) =>
+  `unknown selector operator ${JSON.stringify((issue.input as { operator?: unknown } | undefined)?.operator ?? issue.input)}; use In, NotIn, Exists or DoesNotExist`;
+const matchExpression = z.discriminatedUnion(
+  'operator',
+  [
+    z.strictObject({
+      key: z.string().min(1),
+      operator: z.enum(['In', 'NotIn']),
+      values: z.array(z.string(), { error: 'operators In and NotIn need at least one value' }).min(1, 'operators In and NotIn need at least one value'),
+    }),
+    z.strictObject({
+      key: z.string().min(1),
+      operator: z.enum(['Exists', 'DoesNotExist']),
+      values: z.array(z.string()).max(0, 'operators Exists and DoesNotExist take no values').optional(),
+    }),
+  ],
+  { error: unknownOperator },
+);
+
 const selector = z.strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
-  matchExpressions: z
-    .array(
-      z
-        .strictObject({
-          key: z.string().min(1),
-          operator: z.enum(selectorOperators, {
-            error: (issue) => `unknown selector operator ${JSON.stringify(issue.input)}; use In, NotIn, Exists or DoesNotExist`,
-          }),
-          values: z.array(z.string()).optional(),
-        })
-        .superRefine((e, ctx) => {
-          const needsValues = e.operator === 'In' || e.operator === 'NotIn';
-          if (needsValues && !e.values?.length)
-            ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${e.operator} needs at least one value` });
-          if (!needsValues && e.values?.length)
-            ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${e.operator} takes no values` });
-        }),
-    )
-    .optional(),
+  matchExpressions: z.array(matchExpression).optional(),
 });
 
 const portMapping = z.strictObject({

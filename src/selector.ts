@@ -4,8 +4,6 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
-export const selectorOperators = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
-
 const has = (labels: Labels, key: string) => Object.prototype.hasOwnProperty.call(labels, key);
 
 export function matchesSelector(selector: LabelSelector, labels: Labels): boolean {

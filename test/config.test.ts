@@ -40,7 +40,7 @@ describe('config validation: each error names its field', () => {
     ['two omitted app ports', (c) => (c.spec.ports = [{ listenPort: 1 }, { listenPort: 2 }]), 'spec.ports[1].appPort', /omitted appPort/],
     ['listen port collides with a declared sidecar port name', (c) => ((c.spec.container as Record<string, unknown>).ports = [{ name: 'waf-http', containerPort: 9000 }]), 'spec.ports[0].name', /collides/],
     ['unknown operator', (c) => (c.spec.selector = { matchExpressions: [{ key: 'a', operator: 'Equals', values: ['b'] }] }), 'spec.selector.matchExpressions[0].operator', /unknown selector operator "Equals"/],
-    ['Exists with values', (c) => (c.spec.selector = { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['b'] }] }), 'spec.selector.matchExpressions[0].values', /takes no values/],
+    ['Exists with values', (c) => (c.spec.selector = { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['b'] }] }), 'spec.selector.matchExpressions[0].values', /take no values/],
     ['wrong apiVersion', (c) => (c.apiVersion = 'v1'), 'apiVersion', /must be inject-sidecar.dev\/v1alpha1/],
     ['wrong kind', (c) => (c.kind = 'Sidecar'), 'kind', /must be SidecarInjection/],
     ['missing image', (c) => delete (c.spec.container as Record<string, unknown>).image, 'spec.container.image', /image is required/],
