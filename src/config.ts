@@ -1,68 +1,79 @@
 // The function config: a SidecarInjection object, or the flat ConfigMap that `kpt fn eval -- k=v`
 // sends. Both are validated by one zod schema, so the plan only ever sees a valid config.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { FunctionError } from './results.js';
 import { parseSelectorString } from './selector.js';
 
+// zod/mini keeps start-up short (see bench/README.md); its English messages are opted into here.
+z.config(en());
+
 export const API_VERSION = 'inject-sidecar.dev/v1alpha1';
 export const KIND = 'SidecarInjection';
 
+const optional = z.optional;
+
 // IANA_SVC_NAME, as Kubernetes validates a container port name.
-const portName = z
-  .string()
-  .max(15, 'a port name has at most 15 characters')
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a port name has lowercase letters, digits and inner dashes only')
-  .refine((s) => /[a-z]/.test(s), 'a port name contains at least one letter')
-  .refine((s) => !s.includes('--'), 'a port name has no two dashes in a row');
-const portNumber = z.number().int('a port is a whole number').min(1, 'a port is 1 to 65535').max(65535, 'a port is 1 to 65535');
-const dnsLabel = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label: lowercase letters, digits and inner dashes');
+const portName = z.string().check(
+  z.maxLength(15, 'a port name has at most 15 characters'),
+  z.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a port name has lowercase letters, digits and inner dashes only'),
+  z.refine((s) => /[a-z]/.test(s), 'a port name contains at least one letter'),
+  z.refine((s) => !s.includes('--'), 'a port name has no two dashes in a row'),
+);
+const portNumber = z.int({ error: (issue) => (typeof issue.input === 'number' ? 'a port is a whole number' : undefined) }).check(
+  z.minimum(1, 'a port is 1 to 65535'),
+  z.maximum(65535, 'a port is 1 to 65535'),
+);
+const dnsLabel = z.string().check(
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(63),
+  z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label: lowercase letters, digits and inner dashes'),
+);
 const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
+const anyMap = z.record(z.string(), z.unknown());
+const anyList = z.array(z.unknown());
 
 const containerPort = z.strictObject({
-  name: portName.optional(),
+  name: optional(portName),
   containerPort: portNumber,
-  protocol: protocol.optional(),
-  hostPort: portNumber.optional(),
-  hostIP: z.string().optional(),
+  protocol: optional(protocol),
+  hostPort: optional(portNumber),
+  hostIP: optional(z.string()),
 });
 
-const envVar = z.looseObject({ name: z.string().min(1) });
+const envVar = z.looseObject({ name: z.string().check(z.minLength(1)) });
 
 // Every field of a core/v1 Container is known by name, so a typo such as `imagePullPolicy` misspelt
 // is an error instead of a sidecar that silently lacks it. Nested values are the API server's to
 // check.
 const container = z.strictObject({
   name: dnsLabel,
-  image: z.string({ error: 'an image is required' }).min(1, 'an image is required'),
-  command: z.array(z.string()).optional(),
-  args: z.array(z.string()).optional(),
-  workingDir: z.string().optional(),
-  ports: z.array(containerPort).optional(),
-  envFrom: z.array(z.unknown()).optional(),
-  env: z.array(envVar).optional(),
-  resources: z.record(z.string(), z.unknown()).optional(),
-  resizePolicy: z.array(z.unknown()).optional(),
-  restartPolicy: z.string().optional(),
-  restartPolicyRules: z.array(z.unknown()).optional(),
-  volumeMounts: z.array(z.unknown()).optional(),
-  volumeDevices: z.array(z.unknown()).optional(),
-  livenessProbe: z.record(z.string(), z.unknown()).optional(),
-  readinessProbe: z.record(z.string(), z.unknown()).optional(),
-  startupProbe: z.record(z.string(), z.unknown()).optional(),
-  lifecycle: z.record(z.string(), z.unknown()).optional(),
-  terminationMessagePath: z.string().optional(),
-  terminationMessagePolicy: z.string().optional(),
-  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
-  securityContext: z.record(z.string(), z.unknown()).optional(),
-  stdin: z.boolean().optional(),
-  stdinOnce: z.boolean().optional(),
-  tty: z.boolean().optional(),
+  image: z.string({ error: 'an image is required' }).check(z.minLength(1, 'an image is required')),
+  command: optional(z.array(z.string())),
+  args: optional(z.array(z.string())),
+  workingDir: optional(z.string()),
+  ports: optional(z.array(containerPort)),
+  envFrom: optional(anyList),
+  env: optional(z.array(envVar)),
+  resources: optional(anyMap),
+  resizePolicy: optional(anyList),
+  restartPolicy: optional(z.string()),
+  restartPolicyRules: optional(anyList),
+  volumeMounts: optional(anyList),
+  volumeDevices: optional(anyList),
+  livenessProbe: optional(anyMap),
+  readinessProbe: optional(anyMap),
+  startupProbe: optional(anyMap),
+  lifecycle: optional(anyMap),
+  terminationMessagePath: optional(z.string()),
+  terminationMessagePolicy: optional(z.string()),
+  imagePullPolicy: optional(z.enum(['Always', 'IfNotPresent', 'Never'])),
+  securityContext: optional(anyMap),
+  stdin: optional(z.boolean()),
+  stdinOnce: optional(z.boolean()),
+  tty: optional(z.boolean()),
 });
 
 // An expression's values depend on its operator; stating that as a union on the operator keeps
@@ -73,63 +84,65 @@ const matchExpression = z.discriminatedUnion(
   'operator',
   [
     z.strictObject({
-      key: z.string().min(1),
+      key: z.string().check(z.minLength(1)),
       operator: z.enum(['In', 'NotIn']),
-      values: z.array(z.string(), { error: 'operators In and NotIn need at least one value' }).min(1, 'operators In and NotIn need at least one value'),
+      values: z.array(z.string(), { error: 'operators In and NotIn need at least one value' }).check(z.minLength(1, 'operators In and NotIn need at least one value')),
     }),
     z.strictObject({
-      key: z.string().min(1),
+      key: z.string().check(z.minLength(1)),
       operator: z.enum(['Exists', 'DoesNotExist']),
-      values: z.array(z.string()).max(0, 'operators Exists and DoesNotExist take no values').optional(),
+      values: optional(z.array(z.string()).check(z.maxLength(0, 'operators Exists and DoesNotExist take no values'))),
     }),
   ],
   { error: unknownOperator },
 );
 
 const selector = z.strictObject({
-  matchLabels: z.record(z.string(), z.string()).optional(),
-  matchExpressions: z.array(matchExpression).optional(),
+  matchLabels: optional(z.record(z.string(), z.string())),
+  matchExpressions: optional(z.array(matchExpression)),
 });
 
 const portMapping = z.strictObject({
-  appPort: z.union([portNumber, portName], { error: 'appPort is a port number (1 to 65535) or a port name' }).optional(),
+  appPort: optional(z.union([portNumber, portName], { error: 'appPort is a port number (1 to 65535) or a port name' })),
   listenPort: portNumber,
-  name: portName.optional(),
-  protocol: protocol.default('TCP'),
+  name: optional(portName),
+  protocol: z._default(protocol, 'TCP'),
 });
 
 const spec = z
   .strictObject({
     selector: selector,
-    namespaces: z.array(z.string().min(1)).optional(),
+    namespaces: optional(z.array(z.string().check(z.minLength(1)))),
     container: container,
-    ports: z.array(portMapping).min(1, 'at least one port mapping is required'),
+    ports: z.array(portMapping).check(z.minLength(1, 'at least one port mapping is required')),
   })
-  .superRefine((s, ctx) => {
-    const seen = new Map<string, string>();
-    const claim = (key: string, path: (string | number)[], what: string) => {
-      const first = seen.get(key);
-      if (first) ctx.addIssue({ code: 'custom', path, message: `${what} collides with ${first}` });
-      else seen.set(key, `${pathString(path)}`);
-    };
-    s.container.ports?.forEach((p, i) => {
-      claim(`port:${p.containerPort}/${p.protocol ?? 'TCP'}`, ['container', 'ports', i, 'containerPort'], `port ${p.containerPort}`);
-      if (p.name) claim(`name:${p.name}`, ['container', 'ports', i, 'name'], `port name ${p.name}`);
-    });
-    s.ports.forEach((m, i) => {
-      // The sidecar may declare its listen port itself in container.ports; that is the same port.
-      const declared = s.container.ports?.some((p) => p.containerPort === m.listenPort && (p.protocol ?? 'TCP') === m.protocol);
-      if (!declared) claim(`port:${m.listenPort}/${m.protocol}`, ['ports', i, 'listenPort'], `listenPort ${m.listenPort}`);
-      if (m.name) claim(`name:${m.name}`, ['ports', i, 'name'], `port name ${m.name}`);
-      if (m.appPort !== undefined) claim(`app:${m.appPort}/${m.protocol}`, ['ports', i, 'appPort'], `appPort ${m.appPort}`);
-      else claim('app:omitted', ['ports', i, 'appPort'], 'an omitted appPort');
-    });
-  });
+  .check(
+    z.superRefine((s, ctx) => {
+      const seen = new Map<string, string>();
+      const claim = (key: string, path: (string | number)[], what: string) => {
+        const first = seen.get(key);
+        if (first) ctx.addIssue({ code: 'custom', path, message: `${what} collides with ${first}`, input: s });
+        else seen.set(key, `${pathString(path)}`);
+      };
+      s.container.ports?.forEach((p, i) => {
+        claim(`port:${p.containerPort}/${p.protocol ?? 'TCP'}`, ['container', 'ports', i, 'containerPort'], `port ${p.containerPort}`);
+        if (p.name) claim(`name:${p.name}`, ['container', 'ports', i, 'name'], `port name ${p.name}`);
+      });
+      s.ports.forEach((m, i) => {
+        // The sidecar may declare its listen port itself in container.ports; that is the same port.
+        const declared = s.container.ports?.some((p) => p.containerPort === m.listenPort && (p.protocol ?? 'TCP') === m.protocol);
+        if (!declared) claim(`port:${m.listenPort}/${m.protocol}`, ['ports', i, 'listenPort'], `listenPort ${m.listenPort}`);
+        if (m.name) claim(`name:${m.name}`, ['ports', i, 'name'], `port name ${m.name}`);
+        if (m.appPort !== undefined) claim(`app:${m.appPort}/${m.protocol}`, ['ports', i, 'appPort'], `appPort ${m.appPort}`);
+        else claim('app:omitted', ['ports', i, 'appPort'], 'an omitted appPort');
+      });
+    }),
+  );
 
 export const sidecarInjectionSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION, { error: `apiVersion must be ${API_VERSION}` }),
   kind: z.literal(KIND, { error: `kind must be ${KIND}` }),
-  metadata: z.looseObject({ name: z.string().optional() }).optional(),
+  metadata: optional(z.looseObject({ name: optional(z.string()) })),
   spec: spec,
 });
 
@@ -151,7 +164,7 @@ export function pathString(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function fail(error: z.ZodError, rename: (path: string) => string = (p) => p): never {
+function fail(error: z.core.$ZodError, rename: (path: string) => string = (p) => p): never {
   const issue = error.issues[0]!;
   const path = rename(pathString(issue.path));
   let message = issue.message;

@@ -2,7 +2,7 @@
 // user wrote.
 import type { ResourceRef, Result } from './results.js';
 import type { Labels } from './selector.js';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { REWIRED } from './annotations.js';
 import { checkShape } from './workload.js';
 import { FunctionError } from './results.js';
@@ -33,16 +33,16 @@ export interface Service {
 
 type Obj = Record<string, unknown>;
 
-const servicePortsShape = z
-  .array(
+const servicePortsShape = z.nullish(
+  z.array(
     z.looseObject({
-      port: z.number().int(),
-      targetPort: z.union([z.number().int(), z.string()]).nullish(),
-      protocol: z.string().optional(),
-      name: z.string().optional(),
+      port: z.int(),
+      targetPort: z.nullish(z.union([z.int(), z.string()])),
+      protocol: z.optional(z.string()),
+      name: z.optional(z.string()),
     }),
-  )
-  .nullish();
+  ),
+);
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function readRewired(annotations: Obj, ref: ResourceRef): RewiredPort[] {

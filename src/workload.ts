@@ -4,7 +4,7 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import type { ResourceRef, Result } from './results.js';
 import type { Labels } from './selector.js';
 import { DEFAULT_CONTAINER, STATUS } from './annotations.js';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { pathString } from './config.js';
 import { FunctionError } from './results.js';
 
@@ -88,13 +88,13 @@ function stringMap(value: unknown, ref: ResourceRef, field: string): Labels {
 // The parts of a container the plan relies on, checked so that a malformed pod template is an
 // error naming the field instead of a crash further in.
 const containerPortShape = z.looseObject({
-  containerPort: z.number().int(),
-  name: z.string().optional(),
-  protocol: z.string().optional(),
+  containerPort: z.int(),
+  name: z.optional(z.string()),
+  protocol: z.optional(z.string()),
 });
-const containersShape = z.array(z.looseObject({ name: z.string(), ports: z.array(containerPortShape).nullish() })).nullish();
+const containersShape = z.nullish(z.array(z.looseObject({ name: z.string(), ports: z.nullish(z.array(containerPortShape)) })));
 
-export function checkShape<T>(schema: z.ZodType<T>, value: unknown, ref: ResourceRef, field: string): T {
+export function checkShape<T>(schema: z.ZodMiniType<T>, value: unknown, ref: ResourceRef, field: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
