@@ -2,8 +2,9 @@
 // are in the same namespace (unset is a namespace of its own) and the Service's non-empty selector
 // is matched by the pod template's labels.
 //
-// Services are indexed by namespace and by one of their selector pairs, so each workload looks up
-// only the Services that could match it instead of scanning them all.
+// Services are indexed by namespace and by the rarest pair of their selector (a pair like
+// `app.kubernetes.io/part-of=shop` that every Service shares would make each workload check them
+// all), so each workload looks up only the Services that could match it.
 import { matchesServiceSelector } from './selector.js';
 import type { Service } from './service.js';
 import type { Workload } from './workload.js';
@@ -14,30 +15,35 @@ export interface Pairing {
 }
 
 const nsKey = (ns: string | undefined) => (ns === undefined ? '\u0000unset' : ns);
+const pairKey = (ns: string | undefined, key: string, value: string) => `${nsKey(ns)}\u0000${key}=${value}`;
 
 export function pairServices(workloads: readonly Workload[], services: readonly Service[]): Pairing {
-  // namespace -> "key=value" of the Service selector's first pair -> Services
-  const index = new Map<string, Map<string, Service[]>>();
+  const frequency = new Map<string, number>();
+  for (const s of services) {
+    for (const [k, v] of Object.entries(s.selector ?? {})) {
+      const key = pairKey(s.ref.namespace, k, v);
+      frequency.set(key, (frequency.get(key) ?? 0) + 1);
+    }
+  }
+  const index = new Map<string, Service[]>();
   for (const s of services) {
     if (!s.selector) continue;
-    const [first] = Object.entries(s.selector).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const pair = `${first![0]}=${first![1]}`;
-    const byPair = index.get(nsKey(s.ref.namespace)) ?? new Map<string, Service[]>();
-    index.set(nsKey(s.ref.namespace), byPair);
-    const list = byPair.get(pair);
+    let rarest: string | undefined;
+    for (const [k, v] of Object.entries(s.selector)) {
+      const key = pairKey(s.ref.namespace, k, v);
+      if (rarest === undefined || frequency.get(key)! < frequency.get(rarest)!) rarest = key;
+    }
+    const list = index.get(rarest!);
     if (list) list.push(s);
-    else byPair.set(pair, [s]);
+    else index.set(rarest!, [s]);
   }
   const servicesOf = new Map<Workload, Service[]>();
   const workloadsOf = new Map<Service, Workload[]>(services.map((s) => [s, []]));
   for (const w of workloads) {
-    const byPair = index.get(nsKey(w.ref.namespace));
     const paired: Service[] = [];
-    if (byPair) {
-      for (const [k, v] of Object.entries(w.podLabels)) {
-        for (const s of byPair.get(`${k}=${v}`) ?? []) {
-          if (matchesServiceSelector(s.selector!, w.podLabels)) paired.push(s);
-        }
+    for (const [k, v] of Object.entries(w.podLabels)) {
+      for (const s of index.get(pairKey(w.ref.namespace, k, v)) ?? []) {
+        if (matchesServiceSelector(s.selector!, w.podLabels)) paired.push(s);
       }
     }
     // Keep the Services in item order, so results read in the order of the input.
