@@ -1,95 +1,212 @@
-// Apply a plan to the YAML nodes in place. What changes is decided on plain data first; an item
-// is parsed (again) and edited only when something in it differs, and only the nodes whose value
-// changes are replaced, so a second run with the same config leaves every byte where it was.
+// Apply a plan to the YAML in place. What changes is decided on plain data first; an item is
+// edited only when something in it differs, and only the nodes whose value changes are replaced,
+// so a second run with the same config leaves every byte where it was.
+//
+// The apply step never skips: a node on the way that is a YAML alias is replaced by a copy of what
+// it stands for (the edit lands on this object only, never on the anchor it shares), a node of the
+// wrong type is an error naming the object and the field, and every edited object is read back and
+// checked against the plan before anything is printed.
 import { isDeepStrictEqual } from 'node:util';
-import { isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit, type YAMLMap, type YAMLSeq } from 'yaml';
 import { REWIRED } from './annotations.js';
-import { commitItem, loadItem, type Item } from './io.js';
-import type { Plan, ServicePlan, WorkloadPlan } from './plan.js';
-import { FunctionError } from './results.js';
-import type { Labels } from './selector.js';
+import { editItem, type Item } from './io/item.js';
+import { toPlain } from './io/yaml.js';
+import type { ObjectAt } from './objects/read.js';
+import { isObj, type Obj, type StringMap } from './objects/shape.js';
+import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
+import { FunctionError, type Subject } from './results.js';
+
+type Annotations = Record<string, string | undefined>;
+interface Edit {
+  about: Subject;
+  at: ObjectAt;
+  edit(doc: Document, object: YAMLMap): void;
+  /** Reads the edited object back: the field that is not as planned, or undefined. */
+  check(read: (path: readonly (string | number)[]) => unknown): string | undefined;
+}
 
 export function applyPlan(plan: Plan, items: readonly Item[]): void {
-  for (const wp of plan.workloads) applyWorkload(wp, items[wp.workload.index]!);
-  for (const sp of plan.services) applyService(sp, items[sp.service.index]!);
-}
-
-/** Only the annotation edits that change something. */
-function annotationChanges(current: Labels, edits: Record<string, string | undefined>): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(edits)) {
-    const has = Object.prototype.hasOwnProperty.call(current, key);
-    if (value === undefined ? has : current[key] !== value) out[key] = value;
+  const edits = new Map<number, Edit[]>();
+  const add = (edit: Edit | undefined) => {
+    if (!edit) return;
+    const list = edits.get(edit.at.item);
+    if (list) list.push(edit);
+    else edits.set(edit.at.item, [edit]);
+  };
+  for (const wp of plan.workloads) add(workloadEdit(wp));
+  for (const sp of plan.services) add(serviceEdit(sp));
+  for (const [index, list] of edits) {
+    editItem(items[index]!, (doc) => {
+      for (const { about, at, edit, check } of list) {
+        const object = objectAt(doc, at.path, about);
+        edit(doc, object);
+        const wrong = check((path) => plainAt(doc, object, path, about));
+        if (wrong) throw new FunctionError(`the edit of ${wrong} did not take; nothing was written. Please report this with the input`, about, wrong);
+      }
+    });
   }
-  return out;
 }
 
-/** The map at `path`, created if `create` and missing; fails on anything that is not a map. */
-function mapAt(item: Item, path: readonly string[], create: boolean): YAMLMap | undefined {
-  let at: YAMLMap = loadItem(item);
-  for (let i = 0; i < path.length; i++) {
-    const next = at.get(path[i], true);
-    if (next === undefined || next === null || (typeof next === 'object' && 'value' in next && next.value === null)) {
+// ---------------------------------------------------------------------------------------------
+// Nodes to edit
+
+/** The child at `key`, with an alias replaced by a copy of what it stands for. */
+function editable(doc: Document, parent: YAMLMap | YAMLSeq, key: string | number): unknown {
+  const node = parent.get(key, true);
+  if (!isAlias(node)) return node;
+  const copy = (node.resolve(doc) as Node).clone();
+  // The copy must not define the anchors a second time; aliases inside it still reach the originals.
+  visit(copy as Node, { Node: (_, n) => void ('anchor' in n && (n.anchor = undefined)) });
+  parent.set(key, copy);
+  return copy;
+}
+
+/** Plain data at `path` below the object, aliases followed; only that part is converted. */
+function plainAt(doc: Document, object: YAMLMap, path: readonly (string | number)[], about: Subject): unknown {
+  let at: unknown = object;
+  for (const key of path) {
+    const node = isMap(at) || isSeq(at) ? at.get(key, true) : undefined;
+    at = isAlias(node) ? node.resolve(doc) : node;
+  }
+  return toPlain(doc, at, about);
+}
+
+const isAbsent = (node: unknown) => node === undefined || node === null || (isScalar(node) && node.value === null);
+const fieldOf = (path: readonly (string | number)[]) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+
+function objectAt(doc: Document, path: readonly (string | number)[], about: Subject): YAMLMap {
+  let at: unknown = isAlias(doc.contents) ? doc.contents.resolve(doc) : doc.contents;
+  for (const key of path) at = isMap(at) || isSeq(at) ? editable(doc, at, key) : undefined;
+  if (!isMap(at)) throw new FunctionError(`the object at ${fieldOf(path) || 'the top'} is not a mapping`, about);
+  return at;
+}
+
+/** The map at `path` below `object`, created when `create` and missing. */
+function mapAt(doc: Document, object: YAMLMap, path: readonly string[], create: boolean, about: Subject): YAMLMap | undefined {
+  let at = object;
+  for (const [i, key] of path.entries()) {
+    const next = editable(doc, at, key);
+    if (isAbsent(next)) {
       if (!create) return undefined;
-      const created = item.doc!.createNode({}, { aliasDuplicateObjects: false }) as YAMLMap;
-      at.set(path[i], created);
+      const created = doc.createNode({}) as YAMLMap;
+      at.set(key, created);
       at = created;
       continue;
     }
-    if (!isMap(next)) throw new FunctionError(`${path.slice(0, i + 1).join('.')} is not a mapping (a YAML alias or another type)`, undefined, path.join('.'));
+    if (!isMap(next)) throw new FunctionError(`${fieldOf(path.slice(0, i + 1))} is not a mapping`, about, fieldOf(path.slice(0, i + 1)));
     at = next;
   }
   return at;
 }
 
+function seqAt(doc: Document, parent: YAMLMap, key: string, about: Subject, field: string): YAMLSeq {
+  const node = editable(doc, parent, key);
+  if (!isSeq(node)) throw new FunctionError(`${field} is not a list`, about, field);
+  // Entries that are aliases become copies too, so each entry can be read and edited.
+  node.items.forEach((_, i) => editable(doc, node, i));
+  return node;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Annotations
+
+/** Only the annotation edits that change something. */
+function annotationChanges(current: StringMap, wanted: Annotations): Annotations {
+  const out: Annotations = {};
+  for (const [key, value] of Object.entries(wanted)) {
+    const present = Object.prototype.hasOwnProperty.call(current, key);
+    if (value === undefined ? present : current[key] !== value) out[key] = value;
+  }
+  return out;
+}
+
 /** Sets or removes annotations; drops an annotations map that this leaves empty. */
-function editAnnotations(item: Item, metadataPath: readonly string[], edits: Record<string, string | undefined>): void {
-  const path = [...metadataPath, 'annotations'];
+function editAnnotations(doc: Document, object: YAMLMap, metadataPath: readonly string[], edits: Annotations, about: Subject): void {
+  if (Object.keys(edits).length === 0) return;
+  const adds = Object.values(edits).some((v) => v !== undefined);
+  const annotations = mapAt(doc, object, [...metadataPath, 'annotations'], adds, about);
+  if (!annotations) return;
   for (const [key, value] of Object.entries(edits)) {
-    const annotations = mapAt(item, path, value !== undefined);
-    if (!annotations) continue;
     if (value === undefined) annotations.delete(key);
     else annotations.set(key, value);
   }
-  const annotations = mapAt(item, path, false);
-  if (annotations && annotations.items.length === 0) mapAt(item, metadataPath, false)?.delete('annotations');
+  if (annotations.items.length === 0) mapAt(doc, object, metadataPath, false, about)?.delete('annotations');
 }
 
-function applyWorkload(wp: WorkloadPlan, item: Item): void {
+function annotationsDiffer(read: unknown, wanted: Annotations, field: string): string | undefined {
+  const annotations = isObj(read) ? read : {};
+  const key = Object.keys(wanted).find((k) => annotations[k] !== wanted[k]);
+  return key === undefined ? undefined : `${field}.annotations[${key}]`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads and Services
+
+function workloadEdit(wp: WorkloadPlan): Edit | undefined {
   const { workload: w, sidecar } = wp;
   const current = w.current.sidecar;
-  const sidecarChanges = !(sidecar && current && current.last && isDeepStrictEqual(current.container, sidecar)) && (sidecar !== undefined || current !== undefined);
+  const sidecarInPlace = sidecar !== undefined && current?.last === true && isDeepStrictEqual(current.container, sidecar);
+  const sidecarChanges = (sidecar !== undefined || current !== undefined) && !sidecarInPlace;
   const annotations = annotationChanges(w.current.podAnnotations, wp.podAnnotations);
-  if (!sidecarChanges && Object.keys(annotations).length === 0) return;
+  if (!sidecarChanges && Object.keys(annotations).length === 0) return undefined;
   const templatePath = w.kind.podTemplatePath;
-  if (sidecarChanges) {
-    const containers = mapAt(item, [...templatePath, 'spec'], false)?.get('containers', true);
-    if (!isSeq(containers)) throw new FunctionError('the pod template has no containers list', w.ref, [...templatePath, 'spec', 'containers'].join('.'));
-    const seq = containers as YAMLSeq;
-    const oldIndex = current ? seq.items.findIndex((c) => isMap(c) && c.get('name') === current.container.name) : -1;
-    if (oldIndex >= 0) seq.items.splice(oldIndex, 1);
-    if (sidecar) seq.items.push(item.doc!.createNode(sidecar, { aliasDuplicateObjects: false }));
-  }
-  editAnnotations(item, [...templatePath, 'metadata'], annotations);
-  commitItem(item);
+  const containersField = fieldOf([...templatePath, 'spec', 'containers']);
+  return {
+    about: w,
+    at: w.at,
+    edit(doc, object) {
+      if (sidecarChanges) {
+        const spec = mapAt(doc, object, [...templatePath, 'spec'], false, w);
+        if (!spec) throw new FunctionError(`${fieldOf([...templatePath, 'spec'])} is missing`, w, fieldOf([...templatePath, 'spec']));
+        const containers = seqAt(doc, spec, 'containers', w, containersField);
+        const oldIndex = current ? containers.items.findIndex((c) => isMap(c) && c.get('name') === current.container.name) : -1;
+        if (oldIndex >= 0) containers.items.splice(oldIndex, 1);
+        if (sidecar) containers.items.push(doc.createNode(sidecar, { aliasDuplicateObjects: false }));
+      }
+      editAnnotations(doc, object, [...templatePath, 'metadata'], annotations, w);
+    },
+    check(read) {
+      const listed = read([...templatePath, 'spec', 'containers']);
+      const containers = Array.isArray(listed) ? (listed as Obj[]) : [];
+      if (sidecar && !isDeepStrictEqual(containers.at(-1), JSON.parse(JSON.stringify(sidecar)))) return containersField;
+      if (!sidecar && current && containers.some((c) => c.name === current.container.name)) return containersField;
+      return annotationsDiffer(read([...templatePath, 'metadata', 'annotations']), annotations, fieldOf([...templatePath, 'metadata']));
+    },
+  };
 }
 
-function applyService(sp: ServicePlan, item: Item): void {
-  const { current } = sp.service;
+function serviceEdit(sp: ServicePlan): Edit | undefined {
+  const { service: s } = sp;
+  const { current } = s;
   const record = sp.rewired.length ? JSON.stringify(sp.rewired) : undefined;
-  const portChanges = sp.targetPorts.some((t, i) => t !== current.targetPorts[i]);
-  if (!portChanges && record === current.rewired) return;
-  if (portChanges) {
-    const ports = mapAt(item, ['spec'], false)?.get('ports', true);
-    if (isSeq(ports)) {
-      (ports as YAMLSeq).items.forEach((portNode, i) => {
-        if (!isMap(portNode) || sp.targetPorts[i] === current.targetPorts[i]) return;
-        const desired = sp.targetPorts[i];
-        if (desired === undefined) portNode.delete('targetPort');
-        else portNode.set('targetPort', desired);
-      });
-    }
-  }
-  if (record !== current.rewired) editAnnotations(item, ['metadata'], { [REWIRED]: record });
-  commitItem(item);
+  const changedPorts = sp.targetPorts.flatMap((t, i) => ((t ?? undefined) !== current.targetPorts[i] ? [i] : []));
+  const annotations = record !== current.rewired ? { [REWIRED]: record } : {};
+  if (changedPorts.length === 0 && record === current.rewired) return undefined;
+  return {
+    about: s,
+    at: s.at,
+    edit(doc, object) {
+      if (changedPorts.length) {
+        const spec = mapAt(doc, object, ['spec'], false, s);
+        if (!spec) throw new FunctionError('spec is missing', s, 'spec');
+        const ports = seqAt(doc, spec, 'ports', s, 'spec.ports');
+        for (const i of changedPorts) {
+          const port = ports.items[i];
+          if (!isMap(port)) throw new FunctionError(`spec.ports[${i}] is not a mapping`, s, `spec.ports[${i}]`);
+          const wanted = sp.targetPorts[i];
+          if (wanted === undefined) port.delete('targetPort');
+          else port.set('targetPort', wanted);
+        }
+      }
+      editAnnotations(doc, object, ['metadata'], annotations, s);
+    },
+    check(read) {
+      const listed = read(['spec', 'ports']);
+      const ports = Array.isArray(listed) ? (listed as Obj[]) : [];
+      const wrong = sp.targetPorts.findIndex((t, i) => (ports[i]?.targetPort ?? undefined) !== (t ?? undefined));
+      if (wrong >= 0) return `spec.ports[${wrong}].targetPort`;
+      return annotationsDiffer(read(['metadata', 'annotations']), annotations, 'metadata');
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // The command line: the only place that reads stdin, writes stdout and picks an exit code.
 import { readFileSync } from 'node:fs';
-import { runResourceList, runStream, type RunOutput } from './run.js';
+import { parseArgs } from 'node:util';
+import { type RunOutput, runResourceList, runStream } from './run.js';
 
 declare const VERSION: string;
 const version = typeof VERSION === 'string' ? VERSION : 'dev';
@@ -31,24 +32,38 @@ function readStdin(): Uint8Array {
 }
 
 function main(argv: string[]): RunOutput {
-  const args = argv.filter((a) => a !== '--');
   const say = (stdout: string, stderr = '', exitCode: 0 | 1 = 0): RunOutput => ({ stdout, stderr, exitCode, results: [] });
-  if (args.includes('--help') || args.includes('-h')) return say(HELP);
-  if (args.includes('--version')) return say(`${version}\n`);
-  const flags = args.filter((a) => a.startsWith('-'));
-  if (flags.length) return say('', `inject-sidecar: error: unknown flag ${flags[0]}; see --help\n`, 1);
-  if (args.length > 1) return say('', `inject-sidecar: error: expected at most one argument (the config file); see --help\n`, 1);
-  if (args.length === 1) {
-    let configText: Uint8Array;
-    try {
-      configText = readFileSync(args[0]!);
-    } catch (e) {
-      return say('', `inject-sidecar: error: cannot read config file ${args[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`, 1);
-    }
-    return runStream(configText, `config file ${args[0]}`, readStdin());
+  const fail = (message: string) => say('', `inject-sidecar: error: ${message}\n`, 1);
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    // parseArgs says "Unknown option '--x'"; keep to one vocabulary.
+    const flag = /'([^']+)'/.exec((e as Error).message)?.[1];
+    return fail(`${flag ? `unknown flag ${flag}` : (e as Error).message}; see --help`);
   }
-  return runResourceList(readStdin());
+  const { values, positionals } = parsed;
+  if (values.help) return say(HELP);
+  if (values.version) return say(`${version}\n`);
+  if (positionals.length > 1) return fail('expected at most one argument (the config file); see --help');
+  const configFile = positionals[0];
+  if (configFile === undefined) return runResourceList(readStdin());
+  let configText: Uint8Array;
+  try {
+    configText = readFileSync(configFile);
+  } catch (e) {
+    return fail(`cannot read config file ${configFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return runStream(configText, `config file ${configFile}`, readStdin());
 }
+
+const parse = (args: string[]) =>
+  parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+  });
 
 const out = main(process.argv.slice(2));
 process.stderr.write(out.stderr);

@@ -1,5 +1,11 @@
 // Results in the words of the KRM functions spec: a function reports what it did and what needs a
-// person as `results`, and an error result means the whole ResourceList is rejected.
+// person as `results`. Results are values: every problem of a run is collected, and the exit code
+// derives from them (1 when any result is an error), as kyaml's framework does.
+//
+// One vocabulary: a result about an object carries its `resourceRef` and the message never repeats
+// the object; `field.path` is relative to that object. A result about an item the function could
+// not identify names it in the message (`items[3]` in a ResourceList, `document 4` in plain mode)
+// and its field path starts there too.
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -16,29 +22,44 @@ export interface Result {
   resourceRef?: ResourceRef;
   field?: { path: string };
   file?: { path: string; index?: number };
-  tags?: Record<string, string>;
 }
 
-/** Any problem that rejects the whole run. Only the outermost layer turns it into output. */
+/** What a result is about: an object (its ref and kpt's file), or nothing more than the message. */
+export interface Subject {
+  ref: ResourceRef;
+  file?: Result['file'];
+}
+
+export function result(severity: Severity, message: string, about?: Subject, field?: string): Result {
+  return {
+    message,
+    severity,
+    ...(about ? { resourceRef: about.ref } : {}),
+    ...(field ? { field: { path: field } } : {}),
+    ...(about?.file ? { file: about.file } : {}),
+  };
+}
+
+/** A problem that stops the run where it is found (the input cannot be read further). */
 export class FunctionError extends Error {
-  constructor(
-    message: string,
-    readonly resourceRef?: ResourceRef,
-    readonly fieldPath?: string,
-  ) {
+  readonly results: readonly Result[];
+  constructor(message: string, about?: Subject, field?: string) {
     super(message);
     this.name = 'FunctionError';
-  }
-
-  toResult(): Result {
-    return {
-      message: this.message,
-      severity: 'error',
-      ...(this.resourceRef ? { resourceRef: this.resourceRef } : {}),
-      ...(this.fieldPath ? { field: { path: this.fieldPath } } : {}),
-    };
+    this.results = [result('error', message, about, field)];
   }
 }
+
+/** Several problems found together, each an error result (all config issues, say). */
+export class ResultsError extends Error {
+  constructor(readonly results: readonly Result[]) {
+    super(results.map((r) => r.message).join('; '));
+    this.name = 'ResultsError';
+  }
+}
+
+export const hasErrors = (results: readonly Result[]) => results.some((r) => r.severity === 'error');
+export const exitCodeOf = (results: readonly Result[]): 0 | 1 => (hasErrors(results) ? 1 : 0);
 
 /** `Deployment shop/web`, the way kubectl names an object in its messages. */
 export function describeRef(ref: ResourceRef): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readFunctionConfig } from '../src/config.js';
-import { FunctionError } from '../src/results.js';
+import { readFunctionConfig } from '../src/config/read.js';
+import { FunctionError, ResultsError } from '../src/results.js';
 
 type Loose = Record<string, unknown>;
 interface Candidate extends Loose {
@@ -23,8 +23,9 @@ function errorOf(config: unknown): { message: string; path: string | undefined }
   try {
     readFunctionConfig(config);
   } catch (e) {
-    if (e instanceof FunctionError) return { message: e.message, path: e.fieldPath };
-    throw e;
+    if (!(e instanceof FunctionError || e instanceof ResultsError)) throw e;
+    const first = e.results[0]!;
+    return { message: first.message, path: first.field?.path };
   }
   throw new Error('expected the config to be rejected');
 }

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
-import { matchesSelector } from '../src/selector.js';
-import { workloadKindOf } from '../src/workload.js';
+import { matchesSelector } from '../src/objects/selector.js';
+import { workloadKindOf } from '../src/objects/workload.js';
 import { checkInvariants, type Finding, type Obj, type Tally } from './invariants.js';
 import { fn, inCI, repo, run, snapshot, tool } from './tools.js';
 

@@ -1,20 +1,29 @@
 // Small builders for plain-data workloads and Services, for the unit tables.
 import type { Container } from 'kubernetes-types/core/v1.js';
-import type { ServicePort } from '../src/ports.js';
-import type { Service } from '../src/service.js';
-import { workloadKinds, type Workload } from '../src/workload.js';
+import type { ServicePort } from '../src/objects/ports.js';
+import type { Service } from '../src/objects/service.js';
+import { type Workload, workloadKindOf } from '../src/objects/workload.js';
 
 let next = 0;
 
 export function workload(
   name: string,
-  opts: { namespace?: string; labels?: Record<string, string>; podLabels?: Record<string, string>; annotations?: Record<string, string>; containers?: Container[]; kind?: keyof typeof workloadKinds } = {},
+  opts: {
+    namespace?: string;
+    labels?: Record<string, string>;
+    podLabels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    containers?: Container[];
+    kind?: string;
+  } = {},
 ): Workload {
   const kind = opts.kind ?? 'Deployment';
+  const order = next++;
   return {
-    index: next++,
+    order,
+    at: { item: order, path: [] },
     ref: { apiVersion: 'apps/v1', kind, name, ...(opts.namespace ? { namespace: opts.namespace } : {}) },
-    kind: workloadKinds[kind]!,
+    kind: workloadKindOf('apps/v1', kind)!,
     labels: opts.labels ?? { waf: 'enabled' },
     annotations: opts.annotations ?? {},
     podLabels: opts.podLabels ?? { app: name },
@@ -25,9 +34,16 @@ export function workload(
   };
 }
 
-export function service(name: string, selector: Record<string, string> | undefined, ports: ServicePort[], opts: { namespace?: string; headless?: boolean } = {}): Service {
+export function service(
+  name: string,
+  selector: Record<string, string> | undefined,
+  ports: ServicePort[],
+  opts: { namespace?: string; headless?: boolean } = {},
+): Service {
+  const order = next++;
   return {
-    index: next++,
+    order,
+    at: { item: order, path: [] },
     ref: { apiVersion: 'v1', kind: 'Service', name, ...(opts.namespace ? { namespace: opts.namespace } : {}) },
     ...(selector ? { selector } : {}),
     headless: opts.headless ?? false,

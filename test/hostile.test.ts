@@ -37,7 +37,7 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
   ['an item without kind', list('- apiVersion: v1\n  metadata: {name: x}'), /has no kind/],
   ['an item without apiVersion', list('- kind: Service\n  metadata: {name: x}'), /has no apiVersion/],
   ['an item without metadata', list('- apiVersion: v1\n  kind: Service'), /has no metadata/],
-  ['a workload without a pod template', list(itemsOf(deployment('  replicas: 1\n'))), /has no pod template at spec.template/],
+  ['an alias to an anchor in another item', list(`- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data: {x: &x 1}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b}\n  data: {y: *x}`), /YAML alias \*x has no anchor before it/],
   ['containers that are not a list', list(itemsOf(deployment('  template:\n    spec:\n      containers: {app: x}\n'))), /spec.template.spec.containers: expected array/],
   ['a container port that is not a number', list(itemsOf(deployment('  template:\n    spec:\n      containers: [{name: a, image: x, ports: [{containerPort: http}]}]\n'))), /containers\[0\].ports\[0\].containerPort: expected number/],
   ['a Service port that is not a list', list('- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n  spec: {selector: {a: b}, ports: 80}'), /spec.ports: expected array/],
@@ -58,7 +58,7 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
   ['config: an unknown field', withConfig({ selectr: {} }), /spec.selectr: unknown field/],
   ['config: an unknown selector operator', withConfig({ selector: { matchExpressions: [{ key: 'a', operator: 'Has' }] } }), /unknown selector operator "Has"/],
   ['config: colliding listen ports', withConfig({ ports: [{ appPort: 1, listenPort: 2 }, { appPort: 3, listenPort: 2 }] }), /spec.ports\[1\].listenPort: listenPort 2 collides/],
-  ['config: a wrong apiVersion', list(itemsOf(manifests), { ...configObject, apiVersion: 'v1' }), /apiVersion must be inject-sidecar.dev\/v1alpha1/],
+  ['config: a wrong apiVersion', list(itemsOf(manifests), { ...configObject, apiVersion: 'v1' }), /apiVersion: must be inject-sidecar.dev\/v1alpha1/],
   ['config: a listen port an app container uses', withPort({ listenPort: 8080 }), /sidecar port 8080\/TCP collides with port 8080/],
   ['plain mode: a config file that is not YAML', manifests, /config file .* is not valid YAML/, '{{{'],
   ['plain mode: input that is not YAML', 'a: [\n', /not valid YAML/, config],
@@ -75,7 +75,7 @@ describe('hostile and broken input', () => {
     }
     const started = Date.now();
     const r = run('node', ['--max-old-space-size=256', '--stack-size=984', fn, ...args], { input: stdin as string });
-    expect(r.stderr).toMatch(/^inject-sidecar: error: /);
+    expect(r.stderr).toMatch(/^inject-sidecar: error: /m);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
     expect(r.status).toBe(1);
@@ -116,7 +116,7 @@ describe('hostile and broken input', () => {
 describe('a failed kpt render changes no file', () => {
   const kpt = tool('kpt');
   it.skipIf(!kpt).each([
-    ['a workload without a pod template', (dir: string) => writeFileSync(join(dir, 'broken.yaml'), deployment('  replicas: 1\n'))],
+    ['containers that are not a list', (dir: string) => writeFileSync(join(dir, 'broken.yaml'), deployment('  template:\n    spec:\n      containers: {app: x}\n'))],
     ['a bad config', (dir: string) => writeFileSync(join(dir, 'waf.yaml'), readFileSync(join(dir, 'waf.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 0'))],
     ['a listen port collision', (dir: string) => writeFileSync(join(dir, 'waf.yaml'), readFileSync(join(dir, 'waf.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 8080'))],
     ['a tampered status annotation', (dir: string) => writeFileSync(join(dir, 'm.yaml'), stringify(parse(deployment('  template:\n    metadata:\n      annotations: {inject-sidecar.dev/status: "{"}\n    spec:\n      containers: [{name: a, image: x}]\n'))))],

@@ -3,8 +3,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Deployment, StatefulSet, DaemonSet } from 'kubernetes-models/apps/v1';
 import { Service } from 'kubernetes-models/v1';
-import { matchesServiceSelector } from '../src/selector.js';
-import { podTemplateOf, workloadKindOf } from '../src/workload.js';
+import { matchesServiceSelector } from '../src/objects/selector.js';
+import { podTemplateOf, workloadKindOf } from '../src/objects/workload.js';
 
 export type Obj = Record<string, any>;
 export interface Finding {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pairServices } from '../src/pairing.js';
+import { pairServices } from '../src/plan/pairing.js';
 import { service, workload } from './helpers.js';
 
 describe('pairServices: same namespace and a non-empty selector matched by pod labels', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InjectionConfig } from '../src/config.js';
-import { planInjection } from '../src/plan.js';
+import type { InjectionConfig } from '../src/config/schema.js';
+import { planInjection } from '../src/plan/plan.js';
 import { service, workload } from './helpers.js';
 
 const config = (ports: InjectionConfig['ports'], extra: Partial<InjectionConfig> = {}): InjectionConfig => ({
@@ -93,6 +93,9 @@ describe('the sidecar', () => {
     ['a name an app container uses', { name: 'app', image: 'w' }, 8443, /container name "app" is already used/],
   ])('is an error naming the workload on %s', (_n, container, listenPort, message) => {
     const c = config([{ appPort: 'http', listenPort, protocol: 'TCP' }], { container });
-    expect(() => planInjection(c, [workload('w')], [])).toThrow(message);
+    const w = workload('w');
+    const plan = planInjection(c, [w], []);
+    expect(plan.results).toEqual([expect.objectContaining({ severity: 'error', resourceRef: w.ref, message: expect.stringMatching(message) })]);
+    expect(plan.workloads[0]!.sidecar).toBeUndefined();
   });
 });

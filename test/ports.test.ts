@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { declaredPorts, resolvePort, serviceTarget, type IntOrString, type ServicePort } from '../src/ports.js';
+import { declaredPorts, resolvePort, serviceTarget, type IntOrString, type ServicePort } from '../src/objects/ports.js';
 
 const declared = declaredPorts([
   { name: 'app', ports: [{ name: 'http', containerPort: 8080 }, { name: 'dns', containerPort: 53, protocol: 'UDP' }] },

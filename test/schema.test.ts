@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { sidecarInjectionSchema } from '../src/config.js';
+import { sidecarInjectionSchema } from '../src/config/schema.js';
 import { repo } from './tools.js';
 
 const file = join(repo, 'schema/sidecarinjection.schema.json');

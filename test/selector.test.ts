@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
-import { matchesSelector, matchesServiceSelector, parseSelectorString } from '../src/selector.js';
+import { matchesSelector, matchesServiceSelector, parseSelectorString } from '../src/objects/selector.js';
 
 const web = { app: 'web', tier: 'frontend' };
 

@@ -5,9 +5,9 @@
 // Services are indexed by namespace and by the rarest pair of their selector (a pair like
 // `app.kubernetes.io/part-of=shop` that every Service shares would make each workload check them
 // all), so each workload looks up only the Services that could match it.
-import { matchesServiceSelector } from './selector.js';
-import type { Service } from './service.js';
-import type { Workload } from './workload.js';
+import { matchesServiceSelector } from '../objects/selector.js';
+import type { Service } from '../objects/service.js';
+import type { Workload } from '../objects/workload.js';
 
 export interface Pairing {
   servicesOf: Map<Workload, Service[]>;
@@ -47,7 +47,7 @@ export function pairServices(workloads: readonly Workload[], services: readonly 
       }
     }
     // Keep the Services in item order, so results read in the order of the input.
-    paired.sort((a, b) => a.index - b.index);
+    paired.sort((a, b) => a.order - b.order);
     servicesOf.set(w, paired);
     for (const s of paired) workloadsOf.get(s)!.push(w);
   }

@@ -1,15 +1,12 @@
 // Kubernetes LabelSelector semantics (k8s.io/apimachinery/pkg/apis/meta/v1): matchLabels and
 // matchExpressions are ANDed; an empty selector selects everything.
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { has, type StringMap } from './shape.js';
 
-export type Labels = Readonly<Record<string, string>>;
-
-const has = (labels: Labels, key: string) => Object.prototype.hasOwnProperty.call(labels, key);
+type Labels = StringMap;
 
 export function matchesSelector(selector: LabelSelector, labels: Labels): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (!has(labels, key) || labels[key] !== value) return false;
-  }
+  if (selector.matchLabels && !matchesServiceSelector(selector.matchLabels, labels)) return false;
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
     const present = has(labels, key);
     switch (operator) {

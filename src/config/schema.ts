@@ -4,14 +4,13 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
-import { FunctionError } from './results.js';
-import { parseSelectorString } from './selector.js';
+import { pathString } from '../objects/shape.js';
 
 // zod/mini keeps start-up short (see bench/README.md); its English messages are opted into here.
 z.config(en());
 
 export const API_VERSION = 'inject-sidecar.dev/v1alpha1';
-export const KIND = 'SidecarInjection';
+const KIND = 'SidecarInjection';
 
 const optional = z.optional;
 
@@ -140,8 +139,8 @@ const spec = z
   );
 
 export const sidecarInjectionSchema = z.strictObject({
-  apiVersion: z.literal(API_VERSION, { error: `apiVersion must be ${API_VERSION}` }),
-  kind: z.literal(KIND, { error: `kind must be ${KIND}` }),
+  apiVersion: z.literal(API_VERSION, { error: `must be ${API_VERSION}` }),
+  kind: z.literal(KIND, { error: `must be ${KIND}` }),
   metadata: optional(z.looseObject({ name: optional(z.string()) })),
   spec: spec,
 });
@@ -158,100 +157,3 @@ export interface InjectionConfig {
   ports: readonly PortMapping[];
 }
 
-export function pathString(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
-  return out;
-}
-
-function fail(error: z.core.$ZodError, rename: (path: string) => string = (p) => p): never {
-  const issue = error.issues[0]!;
-  const path = rename(pathString(issue.path));
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    const field = (path ? `${path}.` : '') + issue.keys[0];
-    throw new FunctionError(`invalid config: ${field}: unknown field (check the spelling)`, undefined, field);
-  }
-  if (issue.code === 'invalid_type') message = message.replace(/^Invalid input: /, '');
-  throw new FunctionError(`invalid config: ${path || '(root)'}: ${message}`, undefined, path || undefined);
-}
-
-export function parseSidecarInjection(object: unknown): InjectionConfig {
-  const parsed = sidecarInjectionSchema.safeParse(object);
-  if (!parsed.success) fail(parsed.error);
-  const { metadata, spec } = parsed.data;
-  return {
-    name: metadata?.name ?? 'inject-sidecar',
-    selector: spec.selector,
-    ...(spec.namespaces ? { namespaces: spec.namespaces } : {}),
-    container: spec.container as Container,
-    ports: spec.ports,
-  };
-}
-
-// The ConfigMap form: one port mapping, flat string values.
-const configMapKeys: Record<string, string> = {
-  selector: 'spec.selector',
-  namespaces: 'spec.namespaces',
-  name: 'spec.container.name',
-  image: 'spec.container.image',
-  appPort: 'spec.ports[0].appPort',
-  listenPort: 'spec.ports[0].listenPort',
-  portName: 'spec.ports[0].name',
-  protocol: 'spec.ports[0].protocol',
-};
-
-export function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<string, unknown> }): InjectionConfig {
-  const data = object.data ?? {};
-  const unknown = Object.keys(data).filter((k) => !Object.prototype.hasOwnProperty.call(configMapKeys, k));
-  if (unknown.length)
-    throw new FunctionError(
-      `unknown ConfigMap key ${unknown.join(', ')}; known keys are ${Object.keys(configMapKeys).join(', ')}`,
-      undefined,
-      `data.${unknown[0]}`,
-    );
-  const str = (k: string) => (data[k] === undefined ? undefined : String(data[k]));
-  const asPort = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
-  let selectorObject: LabelSelector = {};
-  if (str('selector') !== undefined) {
-    try {
-      selectorObject = parseSelectorString(str('selector')!);
-    } catch (e) {
-      throw new FunctionError(`invalid config: data.selector: ${(e as Error).message}`, undefined, 'data.selector');
-    }
-  }
-  const mapping: Record<string, unknown> = { listenPort: asPort(str('listenPort')) };
-  if (str('appPort') !== undefined) mapping.appPort = asPort(str('appPort'));
-  if (str('portName') !== undefined) mapping.name = str('portName');
-  if (str('protocol') !== undefined) mapping.protocol = str('protocol');
-  const candidate = {
-    apiVersion: API_VERSION,
-    kind: KIND,
-    metadata: { name: object.metadata?.name },
-    spec: {
-      selector: selectorObject,
-      ...(str('namespaces') !== undefined ? { namespaces: str('namespaces')!.split(',').map((n) => n.trim()).filter(Boolean) } : {}),
-      container: { name: str('name'), image: str('image') },
-      ports: [mapping],
-    },
-  };
-  const parsed = sidecarInjectionSchema.safeParse(candidate);
-  if (!parsed.success) {
-    fail(parsed.error, (path) => {
-      const key = Object.entries(configMapKeys).find(([, p]) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
-      return key ? `data.${key[0]}` : path;
-    });
-  }
-  return parseSidecarInjection(candidate);
-}
-
-/** Reads whichever form the function config takes. */
-export function readFunctionConfig(object: unknown): InjectionConfig {
-  if (object === null || object === undefined)
-    throw new FunctionError('no functionConfig: pass a SidecarInjection (or a ConfigMap) as the function config', undefined, 'functionConfig');
-  if (typeof object !== 'object' || Array.isArray(object))
-    throw new FunctionError('functionConfig is not an object', undefined, 'functionConfig');
-  const o = object as { apiVersion?: unknown; kind?: unknown };
-  if (o.apiVersion === 'v1' && o.kind === 'ConfigMap') return parseConfigMap(object as Parameters<typeof parseConfigMap>[0]);
-  return parseSidecarInjection(object);
-}

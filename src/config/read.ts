@@ -1,0 +1,101 @@
+// Reads the function config in either form, a SidecarInjection or the flat ConfigMap that `kpt fn
+// eval -- key=value` sends. Every problem is reported at once, each at its field, so a config with
+// three typos takes one run to fix.
+import type { Container } from 'kubernetes-types/core/v1.js';
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import type * as z from 'zod/mini';
+import { parseSelectorString } from '../objects/selector.js';
+import { issueResults } from '../objects/shape.js';
+import { FunctionError, result, ResultsError } from '../results.js';
+import { API_VERSION, type InjectionConfig, sidecarInjectionSchema } from './schema.js';
+
+const configError = (path: string, message: string) =>
+  result('error', `invalid config: ${path === '' ? '' : `${path}: `}${message}`, undefined, path || undefined);
+
+function issuesOf(error: z.core.$ZodError, rename: (path: string) => string = (p) => p) {
+  return issueResults(error, (path, message) => configError(rename(path), message));
+}
+
+function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): InjectionConfig {
+  return {
+    name: metadata?.name ?? 'inject-sidecar',
+    selector: spec.selector,
+    ...(spec.namespaces ? { namespaces: spec.namespaces } : {}),
+    container: spec.container as Container,
+    ports: spec.ports,
+  };
+}
+
+function parseSidecarInjection(object: unknown): InjectionConfig {
+  const parsed = sidecarInjectionSchema.safeParse(object);
+  if (!parsed.success) throw new ResultsError(issuesOf(parsed.error));
+  return toConfig(parsed.data);
+}
+
+// The ConfigMap form: one port mapping, flat string values.
+const configMapKeys: Record<string, string> = {
+  selector: 'spec.selector',
+  namespaces: 'spec.namespaces',
+  name: 'spec.container.name',
+  image: 'spec.container.image',
+  appPort: 'spec.ports[0].appPort',
+  listenPort: 'spec.ports[0].listenPort',
+  portName: 'spec.ports[0].name',
+  protocol: 'spec.ports[0].protocol',
+};
+
+/** The ConfigMap key a SidecarInjection field comes from, so errors name what the user wrote. */
+function configMapKeyOf(path: string): string {
+  const key = Object.entries(configMapKeys).find(([, p]) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+  return key ? `data.${key[0]}` : path;
+}
+
+function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<string, unknown> }): InjectionConfig {
+  const data = object.data ?? {};
+  const str = (k: string) => (data[k] === undefined ? undefined : String(data[k]));
+  const asPort = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
+  const problems = Object.keys(data)
+    .filter((k) => !Object.prototype.hasOwnProperty.call(configMapKeys, k))
+    .map((k) => result('error', `unknown ConfigMap key ${k}; known keys are ${Object.keys(configMapKeys).join(', ')}`, undefined, `data.${k}`));
+  let selector: LabelSelector = {};
+  if (str('selector') !== undefined) {
+    try {
+      selector = parseSelectorString(str('selector')!);
+    } catch (e) {
+      problems.push(configError('data.selector', (e as Error).message));
+    }
+  }
+  const mapping: Record<string, unknown> = { listenPort: asPort(str('listenPort')) };
+  if (str('appPort') !== undefined) mapping.appPort = asPort(str('appPort'));
+  if (str('portName') !== undefined) mapping.name = str('portName');
+  if (str('protocol') !== undefined) mapping.protocol = str('protocol');
+  const namespaces = str('namespaces')
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const candidate = {
+    apiVersion: API_VERSION,
+    kind: 'SidecarInjection',
+    metadata: { name: object.metadata?.name },
+    spec: {
+      selector,
+      ...(namespaces !== undefined ? { namespaces } : {}),
+      container: { name: str('name'), image: str('image') },
+      ports: [mapping],
+    },
+  };
+  const parsed = sidecarInjectionSchema.safeParse(candidate);
+  if (!parsed.success) problems.push(...issuesOf(parsed.error, configMapKeyOf));
+  if (problems.length || !parsed.success) throw new ResultsError(problems);
+  return toConfig(parsed.data);
+}
+
+/** Reads whichever form the function config takes; throws every problem found as error results. */
+export function readFunctionConfig(object: unknown): InjectionConfig {
+  if (object === null || object === undefined)
+    throw new FunctionError('no functionConfig: pass a SidecarInjection (or a ConfigMap) as the function config', undefined, 'functionConfig');
+  if (typeof object !== 'object' || Array.isArray(object)) throw new FunctionError('functionConfig is not an object', undefined, 'functionConfig');
+  const o = object as { apiVersion?: unknown; kind?: unknown };
+  if (o.apiVersion === 'v1' && o.kind === 'ConfigMap') return parseConfigMap(object as Parameters<typeof parseConfigMap>[0]);
+  return parseSidecarInjection(object);
+}

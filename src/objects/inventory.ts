@@ -1,0 +1,44 @@
+// The plain data the plan works from: every workload and Service of the input, read from its KRM
+// object. A problem with one object is an error result; the others are still read, so one run
+// shows every problem.
+import { result, ResultsError, type Result } from '../results.js';
+import type { KrmObject } from './read.js';
+import { readService, type Service } from './service.js';
+import { readWorkload, unknownVersionOf, type Workload, workloadKindOf } from './workload.js';
+
+export interface Inventory {
+  workloads: Workload[];
+  services: Service[];
+  results: Result[];
+}
+
+export const isService = (apiVersion: string, kind: string) => apiVersion === 'v1' && kind === 'Service';
+
+/** Whether the plan reads this object as plain data. */
+export const isReadByPlan = (apiVersion: string, kind: string) => isService(apiVersion, kind) || workloadKindOf(apiVersion, kind) !== undefined;
+
+/** Adds one object to the inventory; its problems become error results there. */
+export function takeStock(inventory: Inventory, object: KrmObject): void {
+  try {
+    readOne(object, inventory);
+  } catch (e) {
+    if (!(e instanceof ResultsError)) throw e;
+    inventory.results.push(...e.results);
+  }
+}
+
+function readOne(object: KrmObject, inventory: Inventory): void {
+  const { apiVersion, kind } = object;
+  const workloadKind = workloadKindOf(apiVersion, kind);
+  if (workloadKind) {
+    if (object.ref.name === '') throw new ResultsError([result('error', 'has no metadata.name', object, 'metadata.name')]);
+    inventory.workloads.push(readWorkload(object, workloadKind));
+  } else if (isService(apiVersion, kind)) {
+    inventory.services.push(readService(object));
+  } else {
+    const known = unknownVersionOf(apiVersion, kind);
+    if (!known) return;
+    const message = `left alone: apiVersion ${apiVersion} is not one ${kind} is served under (${known.apiVersions.join(', ')})`;
+    inventory.results.push(result('warning', message, object, 'apiVersion'));
+  }
+}

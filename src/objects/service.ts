@@ -1,0 +1,76 @@
+// Services as plain data, with any earlier rewiring taken back out so the plan starts from what the
+// user wrote.
+import * as z from 'zod/mini';
+import { REWIRED } from '../annotations.js';
+import type { Subject } from '../results.js';
+import { type IntOrString, protocolOf, type ServicePort } from './ports.js';
+import type { KrmObject, ObjectAt } from './read.js';
+import { checkShape, isObj, readJsonAnnotation, type StringMap, stringMap } from './shape.js';
+
+/** One port an earlier run rewired: what its targetPort was, and the listen port it was moved to. */
+export interface RewiredPort {
+  port: number;
+  protocol: string;
+  /** The targetPort as the user wrote it; absent when it was omitted. */
+  targetPort?: IntOrString;
+  listenPort: number;
+}
+
+export interface Service extends Subject {
+  order: number;
+  at: ObjectAt;
+  /** The selector; undefined when it is missing or empty (the Service selects no pods by itself). */
+  selector?: StringMap;
+  headless: boolean;
+  /** The ports as the user wrote them: earlier rewiring undone. */
+  ports: readonly ServicePort[];
+  /** What the object holds now, for the apply step to change only what differs. */
+  current: { targetPorts: (IntOrString | undefined)[]; rewired?: string };
+}
+
+const servicePortsShape = z.nullish(
+  z.array(
+    z.looseObject({
+      port: z.int(),
+      targetPort: z.nullish(z.union([z.int(), z.string()])),
+      protocol: z.optional(z.string()),
+      name: z.optional(z.string()),
+    }),
+  ),
+);
+
+const isRewiredList = (v: unknown): v is RewiredPort[] =>
+  Array.isArray(v) && v.every((r) => isObj(r) && typeof r.port === 'number' && typeof r.listenPort === 'number');
+
+/** The port as the user wrote it, from what an earlier run recorded. */
+function undoRewiring(sp: ServicePort, rewired: readonly RewiredPort[]): ServicePort {
+  const undo = rewired.find((r) => r.port === sp.port && r.protocol === protocolOf(sp) && sp.targetPort === r.listenPort);
+  if (!undo) return sp;
+  const { targetPort: _rewired, ...rest } = sp;
+  return undo.targetPort === undefined ? rest : { ...rest, targetPort: undo.targetPort };
+}
+
+export function readService(object: KrmObject): Service {
+  const plain = object.plain!;
+  const about: Subject = object;
+  const spec = isObj(plain.spec) ? plain.spec : {};
+  const metadata = isObj(plain.metadata) ? plain.metadata : {};
+  const annotations = stringMap(metadata.annotations, about, 'metadata.annotations');
+  const remedy = 'restore the targetPorts and remove it by hand';
+  const rewired = readJsonAnnotation(annotations, REWIRED, isRewiredList, about, 'metadata.annotations', remedy) ?? [];
+  const written = (checkShape(servicePortsShape, spec.ports, about, 'spec.ports') ?? []) as ServicePort[];
+  const selector = stringMap(spec.selector, about, 'spec.selector');
+  return {
+    ref: object.ref,
+    ...(object.file ? { file: object.file } : {}),
+    order: object.order,
+    at: object.at,
+    ...(Object.keys(selector).length > 0 ? { selector } : {}),
+    headless: spec.clusterIP === 'None',
+    ports: written.map((sp) => undoRewiring(sp, rewired)),
+    current: {
+      targetPorts: written.map((p) => p.targetPort ?? undefined),
+      ...(annotations[REWIRED] !== undefined ? { rewired: annotations[REWIRED] } : {}),
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Small readers shared by every object kind: plain maps, string maps, shape checks that name the
+// field, and the JSON annotations this function writes to remember what it changed.
+import type * as z from 'zod/mini';
+import { ResultsError, result, type Result, type Subject } from '../results.js';
+
+export type Obj = Record<string, unknown>;
+/** Labels, annotations, a Service selector: string keys to string values. */
+export type StringMap = Readonly<Record<string, string>>;
+
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const has = (map: object, key: string) => Object.prototype.hasOwnProperty.call(map, key);
+
+/** `spec.ports[0].name`, the way kubectl and kustomize write a field path. */
+export function pathString(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+/** A field path below `base`. */
+export const below = (base: string, field: string) => (base === '' ? field : field.startsWith('[') ? `${base}${field}` : `${base}.${field}`);
+
+/** Every issue zod found, each as an error result at its field. */
+export function issueResults(error: z.core.$ZodError, toResult: (path: string, message: string) => Result): Result[] {
+  return error.issues.map((issue) => {
+    const path = pathString(issue.path);
+    if (issue.code === 'unrecognized_keys') return toResult(below(path, issue.keys.join(', ')), 'unknown field (check the spelling)');
+    return toResult(path, issue.message.replace(/^Invalid input: /, ''));
+  });
+}
+
+/** The value if it has the shape; otherwise every mismatch, each an error at its field. */
+export function checkShape<T>(schema: z.ZodMiniType<T>, value: unknown, about: Subject, field: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ResultsError(
+    issueResults(parsed.error, (path, message) => {
+      const at = path === '' ? field : below(field, path);
+      return result('error', `${at}: ${message}`, about, at);
+    }),
+  );
+}
+
+export function stringMap(value: unknown, about: Subject, field: string): StringMap {
+  if (value === undefined || value === null) return {};
+  if (!isObj(value)) throw new ResultsError([result('error', `${field} is not a map`, about, field)]);
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(value)) out[k] = typeof v === 'string' ? v : String(v);
+  return out;
+}
+
+/** One of this function's JSON annotations, or undefined when absent; a hand-edited one is an error. */
+export function readJsonAnnotation<T>(
+  annotations: StringMap,
+  key: string,
+  valid: (value: unknown) => value is T,
+  about: Subject,
+  field: string,
+  remedy: string,
+): T | undefined {
+  const raw = annotations[key];
+  if (raw === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (valid(value)) return value;
+  throw new ResultsError([result('error', `annotation ${key} is not what this function writes; ${remedy}`, about, `${field}[${key}]`)]);
+}

@@ -1,0 +1,151 @@
+// The one predicate: does this workload get the sidecar, and in front of which app ports? Injection
+// and Service rewiring both read its answer, so they cannot drift apart.
+import { APP_PORT, INJECT } from '../annotations.js';
+import type { InjectionConfig, PortMapping } from '../config/schema.js';
+import { appContainersOf, isMeshContainer } from '../objects/mesh.js';
+import {
+  type DeclaredPort,
+  declaredPorts,
+  type IntOrString,
+  type Protocol,
+  protocolOf,
+  resolvePort,
+  serviceTarget,
+} from '../objects/ports.js';
+import { matchesSelector } from '../objects/selector.js';
+import type { Service } from '../objects/service.js';
+import type { Workload } from '../objects/workload.js';
+
+/** A config port entry as it applies to one workload: the app port is a number there. */
+export interface ResolvedMapping {
+  /** Its index in spec.ports. */
+  entry: number;
+  appPort: number;
+  listenPort: number;
+  name?: string;
+  protocol: Protocol;
+  /** Why this app port, when the entry left appPort out. */
+  chosen?: string;
+}
+
+export type SidecarDecision =
+  | { gets: true; mappings: ResolvedMapping[] }
+  | { gets: false; why: 'not-injectable' | 'not-selected' | 'opted-out' }
+  | { gets: false; why: 'no-pod-template' | 'no-app-port' | 'app-port-twice'; detail: string };
+
+/** What the workload's pod offers as app ports: declared by app containers, targeted by its Services. */
+interface AppPorts {
+  declared: DeclaredPort[];
+  targeted: { target: IntOrString; protocol: Protocol }[];
+}
+
+export function isSelected(config: InjectionConfig, w: Workload): boolean {
+  if (config.namespaces && !config.namespaces.includes(w.ref.namespace ?? '')) return false;
+  return matchesSelector(config.selector, w.labels);
+}
+
+const optedOut = (w: Workload) => (w.annotations[INJECT] ?? w.podAnnotations[INJECT]) === 'false';
+
+export function decideSidecar(config: InjectionConfig, w: Workload, services: readonly Service[]): SidecarDecision {
+  if (!w.kind.injectable) return { gets: false, why: 'not-injectable' };
+  if (!isSelected(config, w)) return { gets: false, why: 'not-selected' };
+  if (optedOut(w)) return { gets: false, why: 'opted-out' };
+  if (w.missing !== undefined) return { gets: false, why: 'no-pod-template', detail: w.missing };
+  const ports = appPortsOf(w, services);
+  const mappings: ResolvedMapping[] = [];
+  const reasons: string[] = [];
+  config.ports.forEach((entry, i) => {
+    const found = resolveAppPort(entry, w, ports);
+    if ('missing' in found) reasons.push(`spec.ports[${i}]: ${found.missing}`);
+    else {
+      const { listenPort, protocol, name } = entry;
+      mappings.push({ entry: i, appPort: found.appPort, listenPort, protocol, ...(name ? { name } : {}), ...found.why });
+    }
+  });
+  if (mappings.length === 0) {
+    const detail = [...reasons, ...otherProtocolsOnly(config, ports.declared)].map(sentence).join(' ');
+    return { gets: false, why: 'no-app-port', detail };
+  }
+  const twice = sameAppPortTwice(config, mappings);
+  if (twice) return { gets: false, why: 'app-port-twice', detail: twice };
+  return { gets: true, mappings };
+}
+
+function appPortsOf(w: Workload, services: readonly Service[]): AppPorts {
+  const declared = declaredPorts(appContainersOf(w.containers));
+  const meshPorts = declaredPorts(w.containers.filter(isMeshContainer)).map((p) => p.containerPort);
+  const targeted = services
+    .flatMap((s) => s.ports.map((sp) => ({ target: serviceTarget(sp), protocol: protocolOf(sp) })))
+    .filter((t) => !(typeof t.target === 'number' && meshPorts.includes(t.target)));
+  return { declared, targeted };
+}
+
+const sentence = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
+const portList = (ports: readonly DeclaredPort[]) => ports.map((p) => `${p.containerPort}/${p.protocol}`).join(', ');
+
+/** A workload with only UDP ports, say, is told so when the entries are for TCP. */
+function otherProtocolsOnly(config: InjectionConfig, declared: readonly DeclaredPort[]): string[] {
+  const wanted = new Set(config.ports.map((e) => e.protocol));
+  if (declared.length === 0 || declared.some((p) => wanted.has(p.protocol))) return [];
+  const theirs = [...new Set(declared.map((p) => p.protocol))].join(' and ');
+  return [`It declares only ${theirs} ports (${portList(declared)}), and spec.ports is for ${[...wanted].join(' and ')}`];
+}
+
+type Found = { appPort: number; why?: { chosen: string } } | { missing: string };
+
+function resolveAppPort(entry: PortMapping, w: Workload, ports: AppPorts): Found {
+  const { protocol } = entry;
+  const declared = ports.declared.filter((p) => p.protocol === protocol);
+  const targeted = ports.targeted.filter((t) => t.protocol === protocol);
+  if (typeof entry.appPort === 'number') {
+    const n = entry.appPort;
+    if (declared.some((p) => p.containerPort === n) || targeted.some((t) => t.target === n)) return { appPort: n };
+    return { missing: `app port ${n}/${protocol} is neither declared by an app container nor targeted by a paired Service` };
+  }
+  if (typeof entry.appPort === 'string') {
+    const n = resolvePort(entry.appPort, declared, protocol);
+    return n !== undefined ? { appPort: n } : { missing: `no app container declares a ${protocol} port named "${entry.appPort}"` };
+  }
+  return appPortOmitted(w, declared, targeted, protocol);
+}
+
+/** appPort left out: found per workload, in this order. */
+function appPortOmitted(w: Workload, declared: DeclaredPort[], targeted: AppPorts['targeted'], protocol: Protocol): Found {
+  const chosen = (appPort: number, chosen: string): Found => ({ appPort, why: { chosen } });
+  const annotated = w.annotations[APP_PORT] ?? w.podAnnotations[APP_PORT];
+  if (annotated !== undefined) {
+    const value: IntOrString = /^\d+$/.test(annotated) ? Number(annotated) : annotated;
+    const n = resolvePort(value, declared, protocol);
+    if (n !== undefined) return chosen(n, `the ${APP_PORT} annotation names it`);
+    return { missing: `the ${APP_PORT} annotation names "${annotated}", which no app container declares as a ${protocol} port` };
+  }
+  const targetedPorts = [...new Set(targeted.map((t) => resolvePort(t.target, declared, protocol)))].filter((n) => n !== undefined);
+  if (targetedPorts.length === 1) return chosen(targetedPorts[0]!, 'the one port its Services target');
+  if (targetedPorts.length > 1) {
+    // Prefer a port that traffic actually reaches: the sidecar should front what Services target.
+    const their = `its Services target ${targetedPorts.join(' and ')}`;
+    const candidates = declared.filter((p) => targetedPorts.includes(p.containerPort));
+    const http = candidates.find((p) => p.name === 'http');
+    if (http) return chosen(http.containerPort, `${their}; ${http.containerPort} is the one named http`);
+    if (candidates[0]) return chosen(candidates[0].containerPort, `${their}; ${candidates[0].containerPort} is declared first`);
+    return chosen(targetedPorts[0]!, `${their}; ${targetedPorts[0]} comes first`);
+  }
+  const http = declared.find((p) => p.name === 'http');
+  if (http) return chosen(http.containerPort, 'the port named http');
+  if (declared[0]) return chosen(declared[0].containerPort, 'the first declared port');
+  return { missing: `no ${protocol} app port is declared or targeted by a paired Service` };
+}
+
+/** Two entries that land on one app port would both forward to it; one app port takes one entry. */
+function sameAppPortTwice(config: InjectionConfig, mappings: readonly ResolvedMapping[]): string | undefined {
+  for (const [i, a] of mappings.entries()) {
+    const b = mappings.slice(i + 1).find((m) => m.appPort === a.appPort && m.protocol === a.protocol);
+    if (!b) continue;
+    const written = (m: ResolvedMapping) => {
+      const appPort = config.ports[m.entry]!.appPort;
+      return `spec.ports[${m.entry}] (${appPort === undefined ? 'appPort omitted' : `appPort ${appPort}`})`;
+    };
+    return `${written(a)} and ${written(b)} both resolve to app port ${a.appPort}/${a.protocol}; one app port takes one entry`;
+  }
+  return undefined;
+}

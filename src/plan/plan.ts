@@ -1,0 +1,83 @@
+// The pure core. From the config, the workloads and the Services as plain data: decide which
+// workloads get the sidecar (decide.ts), build it (sidecar.ts), and move each paired Service's
+// targetPort (rewire.ts). Nothing here touches YAML; every outcome is a result value.
+import type { Container } from 'kubernetes-types/core/v1.js';
+import { APP_PORT, INJECT } from '../annotations.js';
+import type { InjectionConfig } from '../config/schema.js';
+import type { Service } from '../objects/service.js';
+import type { Workload } from '../objects/workload.js';
+import { type Result, result } from '../results.js';
+import { decideSidecar, type SidecarDecision } from './decide.js';
+import { pairServices } from './pairing.js';
+import { planService, type ServicePlan } from './rewire.js';
+import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
+
+export interface WorkloadPlan {
+  workload: Workload;
+  decision: SidecarDecision;
+  /** The sidecar to have last in the pod, or undefined for none. */
+  sidecar?: Container;
+  /** Pod template annotations to set (a string) or remove (undefined). */
+  podAnnotations: Record<string, string | undefined>;
+}
+
+export type { ServicePlan };
+
+export interface Plan {
+  workloads: WorkloadPlan[];
+  services: ServicePlan[];
+  results: Result[];
+}
+
+export function planInjection(config: InjectionConfig, workloads: readonly Workload[], services: readonly Service[]): Plan {
+  const pairing = pairServices(workloads, services);
+  const results: Result[] = [];
+  const workloadPlans = workloads.map((w) => {
+    const planned = planWorkload(config, w, decideSidecar(config, w, pairing.servicesOf.get(w) ?? []));
+    results.push(...planned.results);
+    return planned.plan;
+  });
+  const mappingsOf = new Map(workloadPlans.map((p) => [p.workload, p.sidecar && p.decision.gets ? p.decision.mappings : undefined]));
+  const servicePlans = services.map((s) => {
+    const paired = (pairing.workloadsOf.get(s) ?? []).map((workload) => ({ workload, mappings: mappingsOf.get(workload) }));
+    const planned = planService(s, paired);
+    results.push(...planned.results);
+    return planned.plan;
+  });
+  return { workloads: workloadPlans, services: servicePlans, results };
+}
+
+function planWorkload(config: InjectionConfig, w: Workload, decision: SidecarDecision): { plan: WorkloadPlan; results: Result[] } {
+  if (!decision.gets) {
+    const results = [...whyNoSidecar(decision, w)];
+    if (w.earlier) results.push(result('info', `removed sidecar "${w.earlier.container}" from an earlier run`, w));
+    return { plan: { workload: w, decision, podAnnotations: removedAnnotations(w) }, results };
+  }
+  const sidecar = buildSidecar(config, decision.mappings);
+  const problems = collisions(w, sidecar);
+  if (problems.length) return { plan: { workload: w, decision, podAnnotations: removedAnnotations(w) }, results: problems };
+  const ports = decision.mappings.map((m) => `${m.appPort} -> ${m.listenPort}${m.chosen ? ` (app port ${m.appPort}: ${m.chosen})` : ''}`);
+  const message = `sidecar "${sidecar.name}" in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
+  return {
+    plan: { workload: w, decision, sidecar, podAnnotations: injectedAnnotations(w, sidecar, decision.mappings) },
+    results: [result('info', message, w)],
+  };
+}
+
+/** What a selected workload without the sidecar is told. */
+function whyNoSidecar(decision: Exclude<SidecarDecision, { gets: true }>, w: Workload): Result[] {
+  switch (decision.why) {
+    case 'opted-out':
+      return [result('info', `opted out with ${INJECT}: "false"`, w)];
+    case 'no-pod-template':
+      return [result('warning', `selected, but left alone: it has no pod template at ${decision.detail} (a patch, not a whole object?)`, w, decision.detail)];
+    case 'no-app-port': {
+      const remedy = `Declare the port, or name it with the ${APP_PORT} annotation.`;
+      return [result('warning', `selected, but left without a sidecar. ${decision.detail} ${remedy}`, w)];
+    }
+    case 'app-port-twice':
+      return [result('error', decision.detail, w)];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,99 @@
+// Rewiring a paired Service: each port whose target reaches a mapped app port moves to the
+// sidecar's listen port, and only when every pod the Service selects gets the sidecar. The cases
+// where it is left alone are named functions, each with the warning that says why.
+import type { IntOrString, ServicePort } from '../objects/ports.js';
+import { declaredPorts, protocolOf, resolvePort, serviceTarget } from '../objects/ports.js';
+import type { RewiredPort, Service } from '../objects/service.js';
+import type { Workload } from '../objects/workload.js';
+import { describeRef, type Result, result } from '../results.js';
+import type { ResolvedMapping } from './decide.js';
+
+/** A workload the Service selects, and its mappings when it gets the sidecar. */
+export interface PairedWorkload {
+  workload: Workload;
+  mappings?: readonly ResolvedMapping[];
+}
+
+type Injected = { workload: Workload; mappings: readonly ResolvedMapping[] };
+
+export interface ServicePlan {
+  service: Service;
+  /** Each port's targetPort as it should be; undefined means omitted. */
+  targetPorts: (IntOrString | undefined)[];
+  rewired: RewiredPort[];
+}
+
+const names = (ws: readonly Injected[] | readonly PairedWorkload[]) => ws.map((w) => describeRef(w.workload.ref)).join(', ');
+const portLabel = (sp: ServicePort) => `port ${sp.port}${sp.name ? ` (${sp.name})` : ''}`;
+
+export function planService(service: Service, paired: readonly PairedWorkload[]): { plan: ServicePlan; results: Result[] } {
+  const unchanged: ServicePlan = { service, targetPorts: service.ports.map((p) => p.targetPort ?? undefined), rewired: [] };
+  const injected = paired.filter((p): p is Injected => p.mappings !== undefined);
+  if (injected.length === 0) return { plan: unchanged, results: [] };
+  const skipped = skipHeadless(service, injected) ?? skipMixed(service, paired);
+  if (skipped) return { plan: unchanged, results: [skipped] };
+  const plan: ServicePlan = { service, targetPorts: [], rewired: [] };
+  const results: Result[] = [];
+  service.ports.forEach((sp, i) => {
+    const field = `spec.ports[${i}].targetPort`;
+    const listenPort = listenPortFor(sp, injected);
+    if (typeof listenPort === 'number') {
+      plan.targetPorts.push(listenPort);
+      plan.rewired.push({ port: sp.port, protocol: protocolOf(sp), ...(sp.targetPort !== undefined ? { targetPort: sp.targetPort } : {}), listenPort });
+      const target = JSON.stringify(serviceTarget(sp));
+      results.push(result('info', `${portLabel(sp)}: targetPort ${target} -> ${listenPort} (sidecar)`, service, field));
+      return;
+    }
+    plan.targetPorts.push(sp.targetPort ?? undefined);
+    const warning = listenPort === 'differs' ? differentListenPorts(sp, injected) : bypassWarning(sp, injected);
+    if (warning) results.push(result('warning', warning, service, field));
+  });
+  return { plan, results };
+}
+
+/** Clients of a headless Service reach pod addresses directly: no targetPort to move. */
+function skipHeadless(service: Service, injected: readonly Injected[]): Result | undefined {
+  if (!service.headless) return undefined;
+  const message = `left alone: headless, so clients reach pod addresses directly and bypass the sidecar in ${names(injected)}`;
+  return result('warning', message, service, 'spec.clusterIP');
+}
+
+/** Rewiring a Service that also selects pods without the sidecar would be an outage for those pods. */
+function skipMixed(service: Service, paired: readonly PairedWorkload[]): Result | undefined {
+  const without = paired.filter((p) => p.mappings === undefined);
+  if (without.length === 0) return undefined;
+  const message =
+    `left alone: it also selects pods of ${names(without)}, which have no sidecar; rewiring it would send traffic to a port ` +
+    'those pods do not open. Select both or neither, or split the Service';
+  return result('warning', message, service, 'spec.selector');
+}
+
+/** The one listen port this Service port's target maps to in every injected workload. */
+function listenPortFor(sp: ServicePort, injected: readonly Injected[]): number | 'differs' | undefined {
+  const protocol = protocolOf(sp);
+  const target = serviceTarget(sp);
+  const listens = injected.map(({ workload, mappings }) => {
+    const appPort = resolvePort(target, declaredPorts(workload.containers), protocol);
+    return mappings.find((m) => m.appPort === appPort && m.protocol === protocol)?.listenPort;
+  });
+  const first = listens[0];
+  if (first !== undefined && listens.every((l) => l === first)) return first;
+  return listens.some((l) => l !== undefined) ? 'differs' : undefined;
+}
+
+function differentListenPorts(sp: ServicePort, injected: readonly Injected[]): string {
+  return `${portLabel(sp)} left alone: its target ${JSON.stringify(serviceTarget(sp))} maps to different listen ports across ${names(injected)}`;
+}
+
+/** A port that still reaches the app directly, unless it already targets the sidecar itself. */
+function bypassWarning(sp: ServicePort, injected: readonly Injected[]): string | undefined {
+  const target = serviceTarget(sp);
+  if (alreadyOnListenPort(target, injected)) return undefined;
+  return (
+    `${portLabel(sp)} still targets app port ${JSON.stringify(target)} of ${names(injected)}, so its traffic bypasses the sidecar; ` +
+    'add a ports entry for it if it should be filtered'
+  );
+}
+
+const alreadyOnListenPort = (target: IntOrString, injected: readonly Injected[]) =>
+  typeof target === 'number' && injected.every(({ mappings }) => mappings.some((m) => m.listenPort === target));

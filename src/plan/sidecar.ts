@@ -1,0 +1,77 @@
+// The sidecar a workload gets: the config's container with one port per applied entry and the app
+// port in its env, checked against the pod for name and port collisions, and the pod template
+// annotations that record it.
+import type { Container, ContainerPort, EnvVar } from 'kubernetes-types/core/v1.js';
+import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
+import type { InjectionConfig } from '../config/schema.js';
+import { appContainersOf } from '../objects/mesh.js';
+import { declaredPorts, protocolOf } from '../objects/ports.js';
+import { below } from '../objects/shape.js';
+import type { InjectionStatus, Workload } from '../objects/workload.js';
+import { type Result, result } from '../results.js';
+import type { ResolvedMapping } from './decide.js';
+
+export function buildSidecar(config: InjectionConfig, mappings: readonly ResolvedMapping[]): Container {
+  const base = config.container;
+  const ports: ContainerPort[] = [...(base.ports ?? [])];
+  for (const m of mappings) {
+    if (ports.some((p) => p.containerPort === m.listenPort && protocolOf(p) === m.protocol)) continue;
+    ports.push({ ...(m.name ? { name: m.name } : {}), containerPort: m.listenPort, ...(m.protocol !== 'TCP' ? { protocol: m.protocol } : {}) });
+  }
+  // The sidecar learns each workload's app port through env, so `$(APP_PORT)` in its args works by
+  // Kubernetes' own expansion. Ours come first: expansion only sees variables defined earlier.
+  const userEnv = base.env ?? [];
+  const ours: EnvVar[] = [{ name: 'APP_PORT', value: String(mappings[0]!.appPort) }];
+  if (config.ports.length > 1) for (const m of mappings) ours.push({ name: `APP_PORT_${m.listenPort}`, value: String(m.appPort) });
+  const env = [...ours.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
+  // The config's own key order: env and ports stay where the config has them, or come last.
+  return { ...base, env, ports };
+}
+
+/** Every collision of the sidecar with the pod: its name, a port number, a port name. */
+export function collisions(w: Workload, sidecar: Container): Result[] {
+  const field = below(w.kind.podTemplatePath.join('.'), 'spec.containers');
+  const problems: Result[] = [];
+  const others = [...w.containers, ...w.initContainers];
+  if (others.some((c) => c.name === sidecar.name)) {
+    const message = `container name "${sidecar.name}" is already used by an app container; choose another spec.container.name`;
+    problems.push(result('error', message, w, field));
+  }
+  const podPorts = declaredPorts(others);
+  for (const p of sidecar.ports ?? []) {
+    const protocol = protocolOf(p);
+    const taken = podPorts.find((q) => q.containerPort === p.containerPort && q.protocol === protocol);
+    if (taken) {
+      const what = `port ${taken.containerPort}${taken.name ? ` (${taken.name})` : ''} of container "${taken.container}"`;
+      problems.push(result('error', `sidecar port ${p.containerPort}/${protocol} collides with ${what}`, w, field));
+    }
+    const named = p.name ? podPorts.find((q) => q.name === p.name) : undefined;
+    if (named) {
+      const message = `sidecar port name "${p.name}" is already used by container "${named.container}"; port names are unique in a pod`;
+      problems.push(result('error', message, w, field));
+    }
+  }
+  return problems;
+}
+
+/**
+ * The pod template annotations for an injected workload: the status record, and the default
+ * container set to the first app container (never a mesh proxy) unless the user set one.
+ */
+export function injectedAnnotations(w: Workload, sidecar: Container, mappings: readonly ResolvedMapping[]) {
+  const firstApp = appContainersOf(w.containers)[0]?.name;
+  const setDefault = w.podAnnotations[DEFAULT_CONTAINER] === undefined && firstApp !== undefined;
+  const status: InjectionStatus = {
+    container: sidecar.name,
+    ports: mappings.map((m) => ({ appPort: m.appPort, listenPort: m.listenPort, protocol: m.protocol })),
+    ...(setDefault ? { defaultContainer: firstApp } : {}),
+  };
+  return { [STATUS]: JSON.stringify(status), ...(setDefault ? { [DEFAULT_CONTAINER]: firstApp } : {}) };
+}
+
+/** Taking an earlier sidecar out: drop the status, and give back the default container the user had. */
+export function removedAnnotations(w: Workload): Record<string, string | undefined> {
+  if (!w.earlier) return {};
+  const restoreDefaultContainer = w.earlier.defaultContainer !== undefined;
+  return { [STATUS]: undefined, ...(restoreDefaultContainer ? { [DEFAULT_CONTAINER]: w.podAnnotations[DEFAULT_CONTAINER] } : {}) };
+}
