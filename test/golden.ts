@@ -13,15 +13,21 @@ afterAll(() => {
   if (written.length) console.log(`UPDATE_GOLDEN wrote ${written.length} file(s):\n${written.map((f) => `  ${f}`).join('\n')}`);
 });
 
-export function expectGolden(file: string, actual: string): void {
-  const name = relative(repo, file);
-  const expected = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-  if (expected === actual) return;
-  if (update) {
-    writeFileSync(file, actual);
-    written.push(name);
-    expect.fail(`UPDATE_GOLDEN wrote ${name}; read the diff, then run again without UPDATE_GOLDEN`);
+/** Compares each file with what the run produced; under UPDATE_GOLDEN=1 writes every one that differs, then fails. */
+export function expectGolden(...files: [file: string, actual: string][]): void {
+  const wrote: string[] = [];
+  for (const [file, actual] of files) {
+    const name = relative(repo, file);
+    const expected = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    if (expected === actual) continue;
+    if (update) {
+      writeFileSync(file, actual);
+      written.push(name);
+      wrote.push(name);
+      continue;
+    }
+    if (expected === undefined) expect.fail(`${name} is missing; UPDATE_GOLDEN=1 writes it (then read it)`);
+    expect(actual).toBe(expected);
   }
-  if (expected === undefined) expect.fail(`${name} is missing; UPDATE_GOLDEN=1 writes it (then read it)`);
-  expect(actual).toBe(expected);
+  if (wrote.length) expect.fail(`UPDATE_GOLDEN wrote ${wrote.join(', ')}; read the diff, then run again without UPDATE_GOLDEN`);
 }
