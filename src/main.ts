@@ -32,7 +32,12 @@ function readStdin(): Uint8Array {
 }
 
 function main(argv: string[]): RunOutput {
-  const say = (stdout: string, stderr = '', exitCode: 0 | 1 = 0): RunOutput => ({ stdout, stderr, exitCode, results: [] });
+  const say = (stdout: string, stderr = '', exitCode: 0 | 1 = 0): RunOutput => ({
+    stdout,
+    stderr,
+    exitCode,
+    results: [],
+  });
   const fail = (message: string) => say('', `inject-sidecar: error: ${message}\n`, 1);
   let parsed: ReturnType<typeof parse>;
   try {

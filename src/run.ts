@@ -1,10 +1,11 @@
 // The whole flow in one place: parse -> validate config -> read plain data -> plan -> apply ->
 // print. Both entry points (ResourceList and plain stream) share everything but the edges. Every
 // problem is a result; the exit code derives from them, and an error leaves nothing half-done.
+
+import type { Document } from 'yaml';
 import { applyPlan } from './apply.js';
 import { readFunctionConfig } from './config/read.js';
 import type { InjectionConfig } from './config/schema.js';
-import type { Document } from 'yaml';
 import type { Item } from './io/item.js';
 import { readResourceList, rejectedResourceList, writeResourceList } from './io/resource-list.js';
 import { readStream, writeStream } from './io/stream.js';
@@ -77,7 +78,13 @@ export function runResourceList(input: string | Uint8Array): RunOutput {
     const problems: Result[] = [...list.problems];
     const config = collecting(problems, () => readFunctionConfig(list.functionConfig));
     results = [...problems, ...transform(list.items, reader.inventory, config)];
-    if (!hasErrors(results)) return { stdout: writeResourceList(list, results), stderr: stderrOf(results), exitCode: 0, results: [...results] };
+    if (!hasErrors(results))
+      return {
+        stdout: writeResourceList(list, results),
+        stderr: stderrOf(results),
+        exitCode: 0,
+        results: [...results],
+      };
   } catch (error) {
     results = resultsOf(error);
   }
@@ -95,7 +102,8 @@ export function runStream(configText: string | Uint8Array, configWhere: string, 
     const reader = objectReader('stream');
     const stream = readStream(decodeUtf8(input, 'stdin'), 'stdin', reader.read);
     results = [...problems, ...stream.problems, ...transform(stream.items, reader.inventory, config)];
-    if (!hasErrors(results)) return { stdout: writeStream(stream), stderr: stderrOf(results), exitCode: 0, results: [...results] };
+    if (!hasErrors(results))
+      return { stdout: writeStream(stream), stderr: stderrOf(results), exitCode: 0, results: [...results] };
   } catch (error) {
     results = resultsOf(error);
   }

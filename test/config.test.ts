@@ -36,22 +36,82 @@ describe('config validation: each error names its field', () => {
     ['port zero', (c) => (c.spec.ports[0]!.listenPort = 0), 'spec.ports[0].listenPort', /1 to 65535/],
     ['port not whole', (c) => (c.spec.ports[0]!.listenPort = 84.5), 'spec.ports[0].listenPort', /whole number/],
     ['appPort out of range', (c) => (c.spec.ports[0]!.appPort = 0), 'spec.ports[0].appPort', /1 to 65535|port number/],
-    ['listen ports collide', (c) => c.spec.ports.push({ appPort: 9000, listenPort: 8443 }), 'spec.ports[1].listenPort', /collides with ports\[0\]\.listenPort/],
-    ['app ports collide', (c) => c.spec.ports.push({ appPort: 'http', listenPort: 8444 }), 'spec.ports[1].appPort', /collides/],
-    ['two omitted app ports', (c) => (c.spec.ports = [{ listenPort: 1 }, { listenPort: 2 }]), 'spec.ports[1].appPort', /omitted appPort/],
-    ['listen port collides with a declared sidecar port name', (c) => ((c.spec.container as Record<string, unknown>).ports = [{ name: 'waf-http', containerPort: 9000 }]), 'spec.ports[0].name', /collides/],
-    ['unknown operator', (c) => (c.spec.selector = { matchExpressions: [{ key: 'a', operator: 'Equals', values: ['b'] }] }), 'spec.selector.matchExpressions[0].operator', /unknown selector operator "Equals"/],
-    ['Exists with values', (c) => (c.spec.selector = { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['b'] }] }), 'spec.selector.matchExpressions[0].values', /take no values/],
+    [
+      'listen ports collide',
+      (c) => c.spec.ports.push({ appPort: 9000, listenPort: 8443 }),
+      'spec.ports[1].listenPort',
+      /collides with ports\[0\]\.listenPort/,
+    ],
+    [
+      'app ports collide',
+      (c) => c.spec.ports.push({ appPort: 'http', listenPort: 8444 }),
+      'spec.ports[1].appPort',
+      /collides/,
+    ],
+    [
+      'two omitted app ports',
+      (c) => (c.spec.ports = [{ listenPort: 1 }, { listenPort: 2 }]),
+      'spec.ports[1].appPort',
+      /omitted appPort/,
+    ],
+    [
+      'listen port collides with a declared sidecar port name',
+      (c) => ((c.spec.container as Record<string, unknown>).ports = [{ name: 'waf-http', containerPort: 9000 }]),
+      'spec.ports[0].name',
+      /collides/,
+    ],
+    [
+      'unknown operator',
+      (c) => (c.spec.selector = { matchExpressions: [{ key: 'a', operator: 'Equals', values: ['b'] }] }),
+      'spec.selector.matchExpressions[0].operator',
+      /unknown selector operator "Equals"/,
+    ],
+    [
+      'Exists with values',
+      (c) => (c.spec.selector = { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['b'] }] }),
+      'spec.selector.matchExpressions[0].values',
+      /take no values/,
+    ],
     ['wrong apiVersion', (c) => (c.apiVersion = 'v1'), 'apiVersion', /must be inject-sidecar.dev\/v1alpha1/],
     ['wrong kind', (c) => (c.kind = 'Sidecar'), 'kind', /must be SidecarInjection/],
-    ['missing image', (c) => delete (c.spec.container as Record<string, unknown>).image, 'spec.container.image', /image is required/],
-    ['empty image', (c) => ((c.spec.container as Record<string, unknown>).image = ''), 'spec.container.image', /image is required/],
-    ['container name not a DNS label', (c) => ((c.spec.container as Record<string, unknown>).name = 'WAF'), 'spec.container.name', /DNS-1123/],
+    [
+      'missing image',
+      (c) => delete (c.spec.container as Record<string, unknown>).image,
+      'spec.container.image',
+      /image is required/,
+    ],
+    [
+      'empty image',
+      (c) => ((c.spec.container as Record<string, unknown>).image = ''),
+      'spec.container.image',
+      /image is required/,
+    ],
+    [
+      'container name not a DNS label',
+      (c) => ((c.spec.container as Record<string, unknown>).name = 'WAF'),
+      'spec.container.name',
+      /DNS-1123/,
+    ],
     ['unknown top-level field', (c) => ((c as Record<string, unknown>).specs = {}), 'specs', /unknown field/],
-    ['unknown container field', (c) => ((c.spec.container as Record<string, unknown>).imagePullPolcy = 'Always'), 'spec.container.imagePullPolcy', /unknown field/],
+    [
+      'unknown container field',
+      (c) => ((c.spec.container as Record<string, unknown>).imagePullPolcy = 'Always'),
+      'spec.container.imagePullPolcy',
+      /unknown field/,
+    ],
     ['unknown port field', (c) => (c.spec.ports[0]!.targetPort = 1), 'spec.ports[0].targetPort', /unknown field/],
-    ['port name too long', (c) => (c.spec.ports[0]!.name = 'a-very-long-port-name'), 'spec.ports[0].name', /at most 15/],
-    ['port name without a letter', (c) => (c.spec.ports[0]!.name = '8443'), 'spec.ports[0].name', /at least one letter/],
+    [
+      'port name too long',
+      (c) => (c.spec.ports[0]!.name = 'a-very-long-port-name'),
+      'spec.ports[0].name',
+      /at most 15/,
+    ],
+    [
+      'port name without a letter',
+      (c) => (c.spec.ports[0]!.name = '8443'),
+      'spec.ports[0].name',
+      /at least one letter/,
+    ],
     ['bad protocol', (c) => (c.spec.ports[0]!.protocol = 'HTTP'), 'spec.ports[0].protocol', /TCP|UDP|SCTP/],
     ['namespaces not a list', (c) => (c.spec.namespaces = 'shop'), 'spec.namespaces', /array/],
     ['no ports', (c) => (c.spec.ports = []), 'spec.ports', /at least one/],
@@ -72,18 +132,42 @@ describe('config validation: each error names its field', () => {
   });
   it('keeps every core/v1 Container field it knows', () => {
     const c = valid();
-    Object.assign(c.spec.container as object, { args: ['--x'], resources: { limits: { cpu: '1' } }, securityContext: { runAsNonRoot: true } });
+    Object.assign(c.spec.container as object, {
+      args: ['--x'],
+      resources: { limits: { cpu: '1' } },
+      securityContext: { runAsNonRoot: true },
+    });
     expect(readFunctionConfig(c).container).toMatchObject({ args: ['--x'], resources: { limits: { cpu: '1' } } });
   });
   it('says so when there is no config at all', () => expect(errorOf(undefined).path).toBe('functionConfig'));
 });
 
 describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
-  const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'function-input' }, data });
+  const cm = (data: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'function-input' },
+    data,
+  });
   it('maps the flat keys', () =>
-    expect(readFunctionConfig(cm({ selector: 'waf=enabled,tier in (web)', name: 'waf', image: 'w:1', listenPort: '8443', appPort: 'http', portName: 'waf-http', namespaces: 'shop, web' }))).toEqual({
+    expect(
+      readFunctionConfig(
+        cm({
+          selector: 'waf=enabled,tier in (web)',
+          name: 'waf',
+          image: 'w:1',
+          listenPort: '8443',
+          appPort: 'http',
+          portName: 'waf-http',
+          namespaces: 'shop, web',
+        }),
+      ),
+    ).toEqual({
       name: 'function-input',
-      selector: { matchLabels: { waf: 'enabled' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] },
+      selector: {
+        matchLabels: { waf: 'enabled' },
+        matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }],
+      },
       namespaces: ['shop', 'web'],
       container: { name: 'waf', image: 'w:1' },
       ports: [{ appPort: 'http', listenPort: 8443, name: 'waf-http', protocol: 'TCP' }],

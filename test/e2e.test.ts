@@ -2,21 +2,19 @@
 // transformer, kubectl kustomize with the legacy exec plugin, kpt fn render (in place, twice) and
 // kpt fn eval with the ConfigMap form. Outputs are compared with test/expected/ (UPDATE_GOLDEN=1
 // rewrites them).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { expectGolden } from './golden.js';
 import { fn, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
 
-function golden(name: string, actual: string): void {
-  const file = join(repo, 'test/expected', name);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
+const golden = (name: string, actual: string) => expectGolden([join(repo, 'test/expected', name), actual]);
 
 type Obj = Record<string, any>;
 const objects = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj);
-const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name)!;
+const find = (objs: Obj[], kind: string, name: string) =>
+  objs.find((o) => o.kind === kind && o.metadata.name === name)!;
 const containerNames = (d: Obj) => d.spec.template.spec.containers.map((c: Obj) => c.name);
 
 /** What every route must produce on the shop example. */
@@ -41,7 +39,12 @@ describe('standalone kustomize, KRM exec transformer', () => {
   it.skipIf(!kustomize)('fails the build with the reason on stderr when the config is bad', () => {
     const dir = tempCopy(join(repo, 'examples/kustomize'));
     const waf = join(dir, 'waf.yaml');
-    writeFileSync(waf, readFileSync(waf, 'utf8').replace('../../dist/inject-sidecar', fn).replace('listenPort: 8443', 'listenPort: 84430'));
+    writeFileSync(
+      waf,
+      readFileSync(waf, 'utf8')
+        .replace('../../dist/inject-sidecar', fn)
+        .replace('listenPort: 8443', 'listenPort: 84430'),
+    );
     const r = run(kustomize!, ['build', '--enable-alpha-plugins', '--enable-exec', dir]);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe('');
@@ -54,7 +57,9 @@ describe('kubectl kustomize, legacy exec plugin', () => {
   const kubectl = tool('kubectl');
   it.skipIf(!kubectl)('builds the example through $KUSTOMIZE_PLUGIN_HOME', () => {
     const dir = join(repo, 'examples/kubectl-kustomize');
-    const r = run(kubectl!, ['kustomize', '--enable-alpha-plugins', dir], { env: { KUSTOMIZE_PLUGIN_HOME: join(dir, 'plugins') } });
+    const r = run(kubectl!, ['kustomize', '--enable-alpha-plugins', dir], {
+      env: { KUSTOMIZE_PLUGIN_HOME: join(dir, 'plugins') },
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expectShopInjected(r.stdout);
@@ -94,7 +99,19 @@ describe('kpt fn eval --exec, ConfigMap form', () => {
   const kpt = tool('kpt');
   it.skipIf(!kpt)('takes the settings as key=value arguments', () => {
     const dir = tempCopy(join(repo, 'examples/kpt-eval'));
-    const r = run(kpt!, ['fn', 'eval', dir, '--exec', fn, '--', 'selector=waf=enabled', 'name=waf', 'image=wallarm/node:4.10', 'listenPort=8443', 'portName=waf-http']);
+    const r = run(kpt!, [
+      'fn',
+      'eval',
+      dir,
+      '--exec',
+      fn,
+      '--',
+      'selector=waf=enabled',
+      'name=waf',
+      'image=wallarm/node:4.10',
+      'listenPort=8443',
+      'portName=waf-http',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const out = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
     expectShopInjected(out);
@@ -103,7 +120,18 @@ describe('kpt fn eval --exec, ConfigMap form', () => {
   it.skipIf(!kpt)('names the bad key', () => {
     const dir = tempCopy(join(repo, 'examples/kpt-eval'));
     const before = snapshot(dir);
-    const r = run(kpt!, ['fn', 'eval', dir, '--exec', fn, '--', 'selector=waf=enabled', 'name=waf', 'image=x', 'listenport=8443']);
+    const r = run(kpt!, [
+      'fn',
+      'eval',
+      dir,
+      '--exec',
+      fn,
+      '--',
+      'selector=waf=enabled',
+      'name=waf',
+      'image=x',
+      'listenport=8443',
+    ]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('unknown ConfigMap key listenport');
     expect(snapshot(dir)).toEqual(before);
@@ -122,7 +150,9 @@ describe('the CLI', () => {
     expect(run(fn, ['--version']).stdout).toBe(`${version}\n`);
   });
   it('plain mode transforms a stream', () => {
-    const r = run(fn, [join(repo, 'examples/kubectl-kustomize/waf.yaml')], { input: readFileSync(join(repo, 'examples/kustomize/manifests.yaml'), 'utf8') });
+    const r = run(fn, [join(repo, 'examples/kubectl-kustomize/waf.yaml')], {
+      input: readFileSync(join(repo, 'examples/kustomize/manifests.yaml'), 'utf8'),
+    });
     expect(r.status).toBe(0);
     expectShopInjected(r.stdout);
   });

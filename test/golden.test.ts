@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { runResourceList, runStream, type RunOutput } from '../src/run.js';
+import { type RunOutput, runResourceList, runStream } from '../src/run.js';
 import { expectGolden } from './golden.js';
 
 const root = new URL('../fixtures/', import.meta.url).pathname;
@@ -31,7 +31,10 @@ describe('golden cases', () => {
     it(name, () => {
       const dir = join(root, name);
       const out = runCase(dir);
-      const results = stringify({ exitCode: out.exitCode, results: out.results }, { lineWidth: 0, aliasDuplicateObjects: false });
+      const results = stringify(
+        { exitCode: out.exitCode, results: out.results },
+        { lineWidth: 0, aliasDuplicateObjects: false },
+      );
       expectGolden([join(dir, 'output.yaml'), out.stdout], [join(dir, 'results.yaml'), results]);
       // Every run is checked for the contract, whatever the case: an error leaves no items behind.
       if (out.exitCode === 1) {

@@ -10,7 +10,8 @@ const update = process.env.UPDATE_GOLDEN === '1';
 const written: string[] = [];
 
 afterAll(() => {
-  if (written.length) console.log(`UPDATE_GOLDEN wrote ${written.length} file(s):\n${written.map((f) => `  ${f}`).join('\n')}`);
+  if (written.length)
+    console.log(`UPDATE_GOLDEN wrote ${written.length} file(s):\n${written.map((f) => `  ${f}`).join('\n')}`);
 });
 
 /** Compares each file with what the run produced; under UPDATE_GOLDEN=1 writes every one that differs, then fails. */
@@ -29,5 +30,6 @@ export function expectGolden(...files: [file: string, actual: string][]): void {
     if (expected === undefined) expect.fail(`${name} is missing; UPDATE_GOLDEN=1 writes it (then read it)`);
     expect(actual).toBe(expected);
   }
-  if (wrote.length) expect.fail(`UPDATE_GOLDEN wrote ${wrote.join(', ')}; read the diff, then run again without UPDATE_GOLDEN`);
+  if (wrote.length)
+    expect.fail(`UPDATE_GOLDEN wrote ${wrote.join(', ')}; read the diff, then run again without UPDATE_GOLDEN`);
 }

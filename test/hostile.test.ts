@@ -13,14 +13,24 @@ const manifests = readFileSync(join(repo, 'fixtures/targetport-numeric/input.yam
 const configObject = parse(config);
 const list = (items: string, fc: unknown = configObject) =>
   `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${items}\nfunctionConfig: ${JSON.stringify(fc)}\n`;
-const itemsOf = (yaml: string) => yaml.split(/^---\n/m).map((d) => `- ${d.replace(/\n/g, '\n  ').trimEnd()}`).join('\n');
-const withConfig = (spec: Record<string, unknown>) => list(itemsOf(manifests), { ...configObject, spec: { ...configObject.spec, ...spec } });
+const itemsOf = (yaml: string) =>
+  yaml
+    .split(/^---\n/m)
+    .map((d) => `- ${d.replace(/\n/g, '\n  ').trimEnd()}`)
+    .join('\n');
+const withConfig = (spec: Record<string, unknown>) =>
+  list(itemsOf(manifests), { ...configObject, spec: { ...configObject.spec, ...spec } });
 const withPort = (port: Record<string, unknown>) => withConfig({ ports: [{ ...configObject.spec.ports[0], ...port }] });
-const withContainer = (c: Record<string, unknown>) => withConfig({ container: { ...configObject.spec.container, ...c } });
-const deployment = (spec: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {waf: enabled}\nspec:\n${spec}`;
+const withContainer = (c: Record<string, unknown>) =>
+  withConfig({ container: { ...configObject.spec.container, ...c } });
+const deployment = (spec: string) =>
+  `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {waf: enabled}\nspec:\n${spec}`;
 const bomb = (levels: number) => {
   let s = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
-  for (let i = 1; i < levels; i++) s += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]\n`;
+  for (let i = 1; i < levels; i++)
+    s += `a${i}: &a${i} [${Array(9)
+      .fill(`*a${i - 1}`)
+      .join(',')}]\n`;
   return s;
 };
 
@@ -32,34 +42,133 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
   ['not a ResourceList', 'apiVersion: v1\nkind: List\nitems: []\n', /not a ResourceList.*"List"/],
   ['a scalar document', 'hello\n', /not a ResourceList/],
   ['two documents', `${list(itemsOf(manifests))}---\n${list(itemsOf(manifests))}`, /2 YAML documents/],
-  ['items not a list', 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: 1}\n', /items is not a list/],
+  [
+    'items not a list',
+    'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: 1}\n',
+    /items is not a list/,
+  ],
   ['an item that is not a mapping', list('- just a string'), /items\[0\] is not a Kubernetes object/],
   ['an item without kind', list('- apiVersion: v1\n  metadata: {name: x}'), /has no kind/],
   ['an item without apiVersion', list('- kind: Service\n  metadata: {name: x}'), /has no apiVersion/],
   ['an item without metadata', list('- apiVersion: v1\n  kind: Service'), /has no metadata/],
-  ['an alias to an anchor in another item', list(`- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data: {x: &x 1}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b}\n  data: {y: *x}`), /YAML alias \*x has no anchor before it/],
-  ['containers that are not a list', list(itemsOf(deployment('  template:\n    spec:\n      containers: {app: x}\n'))), /spec.template.spec.containers: expected array/],
-  ['a container port that is not a number', list(itemsOf(deployment('  template:\n    spec:\n      containers: [{name: a, image: x, ports: [{containerPort: http}]}]\n'))), /containers\[0\].ports\[0\].containerPort: expected number/],
-  ['a Service port that is not a list', list('- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n  spec: {selector: {a: b}, ports: 80}'), /spec.ports: expected array/],
-  ['a tampered status annotation', list(itemsOf(deployment('  template:\n    metadata:\n      annotations: {inject-sidecar.dev/status: "{oops"}\n    spec:\n      containers: [{name: a, image: x}]\n'))), /inject-sidecar.dev\/status is not what this function writes/],
-  ['a billion-laughs alias bomb', list(itemsOf(deployment(`  template:\n    spec:\n      containers: [{name: a, image: x}]\n      bomb:\n${bomb(9).replace(/^/gm, '        ')}`))), /aliases expand beyond a sane bound/],
-  ['too many aliases', list(`- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: many}\n  data:\n    a: &a x\n${Array.from({ length: 1100 }, (_, i) => `    k${i}: *a`).join('\n')}`), /more than 1000 YAML aliases/],
-  ['a deeply nested document', list(`- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: deep}\n  data: {a: ${'['.repeat(100_000)}${']'.repeat(100_000)}}`), /nests too deeply/],
-  ['non-UTF-8 bytes', Buffer.concat([Buffer.from(list('- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data: {a: "')), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), /not valid UTF-8/],
+  [
+    'an alias to an anchor in another item',
+    list(
+      `- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n  data: {x: &x 1}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b}\n  data: {y: *x}`,
+    ),
+    /YAML alias \*x has no anchor before it/,
+  ],
+  [
+    'containers that are not a list',
+    list(itemsOf(deployment('  template:\n    spec:\n      containers: {app: x}\n'))),
+    /spec.template.spec.containers: expected array/,
+  ],
+  [
+    'a container port that is not a number',
+    list(
+      itemsOf(
+        deployment('  template:\n    spec:\n      containers: [{name: a, image: x, ports: [{containerPort: http}]}]\n'),
+      ),
+    ),
+    /containers\[0\].ports\[0\].containerPort: expected number/,
+  ],
+  [
+    'a Service port that is not a list',
+    list('- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n  spec: {selector: {a: b}, ports: 80}'),
+    /spec.ports: expected array/,
+  ],
+  [
+    'a tampered status annotation',
+    list(
+      itemsOf(
+        deployment(
+          '  template:\n    metadata:\n      annotations: {inject-sidecar.dev/status: "{oops"}\n    spec:\n      containers: [{name: a, image: x}]\n',
+        ),
+      ),
+    ),
+    /inject-sidecar.dev\/status is not what this function writes/,
+  ],
+  [
+    'a billion-laughs alias bomb',
+    list(
+      itemsOf(
+        deployment(
+          `  template:\n    spec:\n      containers: [{name: a, image: x}]\n      bomb:\n${bomb(9).replace(/^/gm, '        ')}`,
+        ),
+      ),
+    ),
+    /aliases expand beyond a sane bound/,
+  ],
+  [
+    'too many aliases',
+    list(
+      `- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: many}\n  data:\n    a: &a x\n${Array.from({ length: 1100 }, (_, i) => `    k${i}: *a`).join('\n')}`,
+    ),
+    /more than 1000 YAML aliases/,
+  ],
+  [
+    'a deeply nested document',
+    list(
+      `- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: deep}\n  data: {a: ${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+    ),
+    /nests too deeply/,
+  ],
+  [
+    'non-UTF-8 bytes',
+    Buffer.concat([
+      Buffer.from(list('- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data: {a: "')),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]),
+    /not valid UTF-8/,
+  ],
   ['an empty stdin', '', /stdin is empty/],
   ['no functionConfig', 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n', /no functionConfig/],
-  ['config: a listen port of the wrong type', withPort({ listenPort: '8443' }), /spec.ports\[0\].listenPort: expected number, received string/],
+  [
+    'config: a listen port of the wrong type',
+    withPort({ listenPort: '8443' }),
+    /spec.ports\[0\].listenPort: expected number, received string/,
+  ],
   ['config: a negative port', withPort({ listenPort: -1 }), /spec.ports\[0\].listenPort: a port is 1 to 65535/],
   ['config: a port out of range', withPort({ appPort: 70000 }), /spec.ports\[0\].appPort/],
-  ['config: a port name too long', withPort({ name: 'waf-http-listener' }), /spec.ports\[0\].name: a port name has at most 15 characters/],
-  ['config: a port name with bad characters', withPort({ name: 'waf_http' }), /spec.ports\[0\].name: a port name has lowercase letters/],
+  [
+    'config: a port name too long',
+    withPort({ name: 'waf-http-listener' }),
+    /spec.ports\[0\].name: a port name has at most 15 characters/,
+  ],
+  [
+    'config: a port name with bad characters',
+    withPort({ name: 'waf_http' }),
+    /spec.ports\[0\].name: a port name has lowercase letters/,
+  ],
   ['config: an empty container name', withContainer({ name: '' }), /spec.container.name: must not be empty/],
   ['config: a missing image', withConfig({ container: { name: 'waf' } }), /spec.container.image: an image is required/],
   ['config: an unknown field', withConfig({ selectr: {} }), /spec.selectr: unknown field/],
-  ['config: an unknown selector operator', withConfig({ selector: { matchExpressions: [{ key: 'a', operator: 'Has' }] } }), /unknown selector operator "Has"/],
-  ['config: colliding listen ports', withConfig({ ports: [{ appPort: 1, listenPort: 2 }, { appPort: 3, listenPort: 2 }] }), /spec.ports\[1\].listenPort: listenPort 2 collides/],
-  ['config: a wrong apiVersion', list(itemsOf(manifests), { ...configObject, apiVersion: 'v1' }), /apiVersion: must be inject-sidecar.dev\/v1alpha1/],
-  ['config: a listen port an app container uses', withPort({ listenPort: 8080 }), /sidecar port 8080\/TCP collides with port 8080/],
+  [
+    'config: an unknown selector operator',
+    withConfig({ selector: { matchExpressions: [{ key: 'a', operator: 'Has' }] } }),
+    /unknown selector operator "Has"/,
+  ],
+  [
+    'config: colliding listen ports',
+    withConfig({
+      ports: [
+        { appPort: 1, listenPort: 2 },
+        { appPort: 3, listenPort: 2 },
+      ],
+    }),
+    /spec.ports\[1\].listenPort: listenPort 2 collides/,
+  ],
+  [
+    'config: a wrong apiVersion',
+    list(itemsOf(manifests), { ...configObject, apiVersion: 'v1' }),
+    /apiVersion: must be inject-sidecar.dev\/v1alpha1/,
+  ],
+  [
+    'config: a listen port an app container uses',
+    withPort({ listenPort: 8080 }),
+    /sidecar port 8080\/TCP collides with port 8080/,
+  ],
   ['plain mode: a config file that is not YAML', manifests, /config file .* is not valid YAML/, '{{{'],
   ['plain mode: input that is not YAML', 'a: [\n', /not valid YAML/, config],
 ];
@@ -90,7 +199,11 @@ describe('hostile and broken input', () => {
       .replace('    waf: enabled', '    waf: enabled\n    __proto__: polluted\n    constructor: x')
       .replace('      app: web\n  template', '      app: web\n  template')
       .replace('  selector:\n    app: web', '  selector:\n    app: web\n    __proto__: polluted');
-    const out = runStream(config, 'config', hostile.replace('        app: web\n', '        app: web\n        __proto__: polluted\n'));
+    const out = runStream(
+      config,
+      'config',
+      hostile.replace('        app: web\n', '        app: web\n        __proto__: polluted\n'),
+    );
     expect(out.exitCode).toBe(0);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
@@ -106,7 +219,9 @@ describe('hostile and broken input', () => {
       docs.push(d);
       size += d.length + 4;
     }
-    const r = run('node', ['--max-old-space-size=1536', fn, join(repo, 'fixtures/targetport-numeric/config.yaml')], { input: docs.join('---\n') });
+    const r = run('node', ['--max-old-space-size=1536', fn, join(repo, 'fixtures/targetport-numeric/config.yaml')], {
+      input: docs.join('---\n'),
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.split('targetPort: 8443').length - 1).toBe(docs.length);
@@ -116,10 +231,41 @@ describe('hostile and broken input', () => {
 describe('a failed kpt render changes no file', () => {
   const kpt = tool('kpt');
   it.skipIf(!kpt).each([
-    ['containers that are not a list', (dir: string) => writeFileSync(join(dir, 'broken.yaml'), deployment('  template:\n    spec:\n      containers: {app: x}\n'))],
-    ['a bad config', (dir: string) => writeFileSync(join(dir, 'waf.yaml'), readFileSync(join(dir, 'waf.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 0'))],
-    ['a listen port collision', (dir: string) => writeFileSync(join(dir, 'waf.yaml'), readFileSync(join(dir, 'waf.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 8080'))],
-    ['a tampered status annotation', (dir: string) => writeFileSync(join(dir, 'm.yaml'), stringify(parse(deployment('  template:\n    metadata:\n      annotations: {inject-sidecar.dev/status: "{"}\n    spec:\n      containers: [{name: a, image: x}]\n'))))],
+    [
+      'containers that are not a list',
+      (dir: string) =>
+        writeFileSync(join(dir, 'broken.yaml'), deployment('  template:\n    spec:\n      containers: {app: x}\n')),
+    ],
+    [
+      'a bad config',
+      (dir: string) =>
+        writeFileSync(
+          join(dir, 'waf.yaml'),
+          readFileSync(join(dir, 'waf.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 0'),
+        ),
+    ],
+    [
+      'a listen port collision',
+      (dir: string) =>
+        writeFileSync(
+          join(dir, 'waf.yaml'),
+          readFileSync(join(dir, 'waf.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 8080'),
+        ),
+    ],
+    [
+      'a tampered status annotation',
+      (dir: string) =>
+        writeFileSync(
+          join(dir, 'm.yaml'),
+          stringify(
+            parse(
+              deployment(
+                '  template:\n    metadata:\n      annotations: {inject-sidecar.dev/status: "{"}\n    spec:\n      containers: [{name: a, image: x}]\n',
+              ),
+            ),
+          ),
+        ),
+    ],
   ])('%s', (_name, breakIt) => {
     const dir = tempCopy(join(repo, 'examples/kpt'));
     breakIt(dir);

@@ -1,7 +1,7 @@
 // The invariants every run must keep, checked on plain objects before and after the function.
 // Used by the corpus runs and the property tests alike; each returns what it found broken.
 import { isDeepStrictEqual } from 'node:util';
-import { Deployment, StatefulSet, DaemonSet } from 'kubernetes-models/apps/v1';
+import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Service } from 'kubernetes-models/v1';
 import { matchesServiceSelector } from '../src/objects/selector.js';
 import { podTemplateOf, workloadKindOf } from '../src/objects/workload.js';
@@ -25,7 +25,13 @@ const podOf = (o: Obj): Obj | undefined => {
 };
 const containersOf = (o: Obj): Obj[] => podOf(o)?.spec?.containers ?? [];
 const hasWarning = (findings: readonly Finding[], o: Obj) =>
-  findings.some((f) => f.severity === 'warning' && f.kind === o.kind && f.name === o.metadata?.name && (f.namespace ?? undefined) === nsOf(o));
+  findings.some(
+    (f) =>
+      f.severity === 'warning' &&
+      f.kind === o.kind &&
+      f.name === o.metadata?.name &&
+      (f.namespace ?? undefined) === nsOf(o),
+  );
 
 function withoutOurAnnotations(o: Obj): Obj {
   const copy = structuredClone(o);
@@ -54,7 +60,13 @@ export interface Tally {
   servicesRewired: number;
 }
 
-export function checkInvariants(input: readonly Obj[], output: readonly Obj[], findings: readonly Finding[], opts: InvariantOptions, tally?: Tally): string[] {
+export function checkInvariants(
+  input: readonly Obj[],
+  output: readonly Obj[],
+  findings: readonly Finding[],
+  opts: InvariantOptions,
+  tally?: Tally,
+): string[] {
   const broken: string[] = [];
   const fail = (what: string) => broken.push(what);
   // Nothing lost: the same items, in the same order.
@@ -79,8 +91,10 @@ export function checkInvariants(input: readonly Obj[], output: readonly Obj[], f
         if (containersOf(out).at(-1)?.name !== opts.sidecarName) fail(`${id(out)}: the sidecar is not last`);
       } else {
         const declaresPort = containersOf(before).some((c) => (c.ports ?? []).length > 0);
-        if (opts.selected(before) && declaresPort && !hasWarning(findings, out)) fail(`${id(out)} is selected and declares a port, but has no sidecar and no warning`);
-        if (!isDeepStrictEqual(withoutOurAnnotations(out), withoutOurAnnotations(before))) fail(`${id(out)} has no sidecar but changed`);
+        if (opts.selected(before) && declaresPort && !hasWarning(findings, out))
+          fail(`${id(out)} is selected and declares a port, but has no sidecar and no warning`);
+        if (!isDeepStrictEqual(withoutOurAnnotations(out), withoutOurAnnotations(before)))
+          fail(`${id(out)} has no sidecar but changed`);
       }
       if (sidecars.length === 1) {
         validate(out, broken);
@@ -95,7 +109,13 @@ export function checkInvariants(input: readonly Obj[], output: readonly Obj[], f
     if (out.kind !== 'Service' || out.apiVersion !== 'v1') return;
     const before = input[i]!;
     const selector = out.spec?.selector;
-    const pods = selector && Object.keys(selector).length ? output.filter((w) => podOf(w) && nsOf(w) === nsOf(out) && matchesServiceSelector(selector, podOf(w)!.metadata?.labels ?? {})) : [];
+    const pods =
+      selector && Object.keys(selector).length
+        ? output.filter(
+            (w) =>
+              podOf(w) && nsOf(w) === nsOf(out) && matchesServiceSelector(selector, podOf(w)!.metadata?.labels ?? {}),
+          )
+        : [];
     const portsBefore: Obj[] = before.spec?.ports ?? [];
     const portsAfter: Obj[] = out.spec?.ports ?? [];
     let rewired = false;
@@ -106,9 +126,12 @@ export function checkInvariants(input: readonly Obj[], output: readonly Obj[], f
       const { targetPort: _a, ...restAfter } = p;
       const { targetPort: _b, ...restBefore } = q;
       if (!isDeepStrictEqual(restAfter, restBefore)) fail(`${id(out)} port ${j}: more than targetPort changed`);
-      if (!opts.listenPorts.includes(p.targetPort)) fail(`${id(out)} port ${j}: targetPort ${p.targetPort} is not a listen port`);
+      if (!opts.listenPorts.includes(p.targetPort))
+        fail(`${id(out)} port ${j}: targetPort ${p.targetPort} is not a listen port`);
       for (const w of pods) {
-        const opens = containersOf(w).some((c) => c.name === opts.sidecarName && (c.ports ?? []).some((cp: Obj) => cp.containerPort === p.targetPort));
+        const opens = containersOf(w).some(
+          (c) => c.name === opts.sidecarName && (c.ports ?? []).some((cp: Obj) => cp.containerPort === p.targetPort),
+        );
         if (!opens) fail(`${id(out)} port ${j} -> ${p.targetPort}, which ${id(w)} does not open in its sidecar`);
       }
     });
@@ -116,13 +139,15 @@ export function checkInvariants(input: readonly Obj[], output: readonly Obj[], f
       tally && tally.servicesRewired++;
       if (out.spec?.clusterIP === 'None') fail(`${id(out)} is headless but was rewired`);
       const without = pods.filter((w) => !sidecarPods.has(w));
-      if (without.length) fail(`${id(out)} was rewired but also selects ${without.map(id).join(', ')} without the sidecar`);
+      if (without.length)
+        fail(`${id(out)} was rewired but also selects ${without.map(id).join(', ')} without the sidecar`);
       if (pods.length === 0) fail(`${id(out)} was rewired but selects no pods`);
     }
     // A Service that still sends traffic straight to an injected workload's app says so.
     if (pods.some((w) => sidecarPods.has(w))) {
       const straight = portsAfter.some((p) => !opts.listenPorts.includes(p.targetPort));
-      if (straight && !hasWarning(findings, out)) fail(`${id(out)} still targets an app port of an injected workload, without a warning`);
+      if (straight && !hasWarning(findings, out))
+        fail(`${id(out)} still targets an app port of an injected workload, without a warning`);
     }
     if (rewired) validate(out, broken);
   });
@@ -155,11 +180,13 @@ function checkPodPorts(o: Obj, broken: string[]): void {
     for (const p of c.ports ?? []) {
       if (p.name !== undefined) {
         if (String(p.name).length > 15) broken.push(`${id(o)}: port name ${p.name} is longer than 15 characters`);
-        if (names.has(p.name) && names.get(p.name) !== c.name) broken.push(`${id(o)}: port name ${p.name} used by ${names.get(p.name)} and ${c.name}`);
+        if (names.has(p.name) && names.get(p.name) !== c.name)
+          broken.push(`${id(o)}: port name ${p.name} used by ${names.get(p.name)} and ${c.name}`);
         names.set(p.name, c.name);
       }
       const key = `${p.containerPort}/${p.protocol ?? 'TCP'}`;
-      if (numbers.has(key) && numbers.get(key) !== c.name) broken.push(`${id(o)}: containerPort ${key} in ${numbers.get(key)} and ${c.name}`);
+      if (numbers.has(key) && numbers.get(key) !== c.name)
+        broken.push(`${id(o)}: containerPort ${key} in ${numbers.get(key)} and ${c.name}`);
       numbers.set(key, c.name);
     }
   }

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { declaredPorts, resolvePort, serviceTarget, type IntOrString, type ServicePort } from '../src/objects/ports.js';
+import { declaredPorts, type IntOrString, resolvePort, type ServicePort, serviceTarget } from '../src/objects/ports.js';
 
 const declared = declaredPorts([
-  { name: 'app', ports: [{ name: 'http', containerPort: 8080 }, { name: 'dns', containerPort: 53, protocol: 'UDP' }] },
+  {
+    name: 'app',
+    ports: [
+      { name: 'http', containerPort: 8080 },
+      { name: 'dns', containerPort: 53, protocol: 'UDP' },
+    ],
+  },
   { name: 'exporter', ports: [{ name: 'metrics', containerPort: 9090 }] },
 ]);
 

@@ -16,7 +16,8 @@ const generated = `${JSON.stringify(
     ...z.toJSONSchema(sidecarInjectionSchema, { io: 'input', unrepresentable: 'any' }),
     $id: 'https://inject-sidecar.dev/schema/sidecarinjection.schema.json',
     title: 'SidecarInjection',
-    description: 'Config of the inject-sidecar KRM function: which workloads get the sidecar, the sidecar container, and the ports whose traffic goes through it.',
+    description:
+      'Config of the inject-sidecar KRM function: which workloads get the sidecar, the sidecar container, and the ports whose traffic goes through it.',
   },
   null,
   2,
@@ -27,7 +28,9 @@ const schema = JSON.parse(readFileSync(file, 'utf8'));
 const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)],
+  );
 }
 const exampleConfigs = walk(join(repo, 'examples'))
   .filter((f) => /\.ya?ml$/.test(f))
@@ -44,7 +47,8 @@ const crossField: Record<string, string> = {
 };
 
 describe('JSON Schema', () => {
-  it('is current with the zod schema (npm run schema regenerates it)', () => expect(readFileSync(file, 'utf8')).toBe(generated));
+  it('is current with the zod schema (npm run schema regenerates it)', () =>
+    expect(readFileSync(file, 'utf8')).toBe(generated));
   it('has example configs to check', () => expect(exampleConfigs.length).toBeGreaterThanOrEqual(4));
   it.each(exampleConfigs.map((f) => [f.slice(repo.length + 1), f]))('accepts %s', (_name, f) => {
     const ok = validate(parse(readFileSync(f, 'utf8')));

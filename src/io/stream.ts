@@ -15,7 +15,10 @@ export interface StreamInput {
 }
 
 /** Composes a YAML stream one document at a time, with each document's own text. */
-function* documentsOf(text: string, lineCounter: LineCounter): Generator<{ doc: Document; source: string; start: number }> {
+function* documentsOf(
+  text: string,
+  lineCounter: LineCounter,
+): Generator<{ doc: Document; source: string; start: number }> {
   const composer = new Composer({ prettyErrors: true });
   const starts: number[] = [];
   const ready: Document[] = [];
@@ -41,7 +44,12 @@ function* documentsOf(text: string, lineCounter: LineCounter): Generator<{ doc: 
 }
 
 /** Reads a stream; `where` names it when the parser itself fails, `label` names each document. */
-export function readStream(text: string, where: string, visit: ItemVisitor, label = (n: number) => `document ${n}`): StreamInput {
+export function readStream(
+  text: string,
+  where: string,
+  visit: ItemVisitor,
+  label = (n: number) => `document ${n}`,
+): StreamInput {
   const input: StreamInput = { items: [], segments: [], problems: [] };
   const lineCounter = new LineCounter();
   const locate = locateIn(lineCounter);

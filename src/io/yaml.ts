@@ -41,7 +41,9 @@ export const wholeInput: Origin = { line: 0, column: 0 };
 function yamlError(error: YAMLError, where: string, position?: { line: number; col: number }): FunctionError {
   if (/Maximum call stack/.test(error.message)) return new FunctionError(`${where} nests too deeply to parse`);
   const at = position ? ` at line ${position.line}, column ${position.col}` : '';
-  return new FunctionError(`${where} is not valid YAML${at}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+  return new FunctionError(
+    `${where} is not valid YAML${at}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+  );
 }
 
 /** Fails on the document's first syntax error, or on more aliases than a manifest needs. */
@@ -63,7 +65,8 @@ export function checkDocument(
       if (unresolved === undefined && !alias.resolve(doc)) unresolved = alias.source;
     },
   });
-  if (aliases > MAX_ALIASES) throw new FunctionError(`${where} has more than ${MAX_ALIASES} YAML aliases; refusing to expand them`);
+  if (aliases > MAX_ALIASES)
+    throw new FunctionError(`${where} has more than ${MAX_ALIASES} YAML aliases; refusing to expand them`);
   if (unresolved !== undefined) throw unresolvedAlias(unresolved, where);
 }
 
@@ -96,7 +99,9 @@ export function locateIn(lineCounter: LineCounter): (e: YAMLError) => { line: nu
 export type About = Subject | string;
 
 function aboutError(message: string, about: About, field?: string): FunctionError {
-  return typeof about === 'string' ? new FunctionError(`${about}: ${message}`) : new FunctionError(message, about, field);
+  return typeof about === 'string'
+    ? new FunctionError(`${about}: ${message}`)
+    : new FunctionError(message, about, field);
 }
 
 export function unresolvedAlias(name: string | undefined, about: About, field?: string): FunctionError {

@@ -1,7 +1,7 @@
 // The plain data the plan works from: every workload and Service of the input, read from its KRM
 // object. A problem with one object is an error result; the others are still read, so one run
 // shows every problem.
-import { result, ResultsError, type Result } from '../results.js';
+import { type Result, ResultsError, result } from '../results.js';
 import type { KrmObject } from './read.js';
 import { readService, type Service } from './service.js';
 import { readWorkload, unknownVersionOf, type Workload, workloadKindOf } from './workload.js';
@@ -15,7 +15,8 @@ export interface Inventory {
 export const isService = (apiVersion: string, kind: string) => apiVersion === 'v1' && kind === 'Service';
 
 /** Whether the plan reads this object as plain data. */
-export const isReadByPlan = (apiVersion: string, kind: string) => isService(apiVersion, kind) || workloadKindOf(apiVersion, kind) !== undefined;
+export const isReadByPlan = (apiVersion: string, kind: string) =>
+  isService(apiVersion, kind) || workloadKindOf(apiVersion, kind) !== undefined;
 
 /** Adds one object to the inventory; its problems become error results there. */
 export function takeStock(inventory: Inventory, object: KrmObject): void {
@@ -31,7 +32,8 @@ function readOne(object: KrmObject, inventory: Inventory): void {
   const { apiVersion, kind } = object;
   const workloadKind = workloadKindOf(apiVersion, kind);
   if (workloadKind) {
-    if (object.ref.name === '') throw new ResultsError([result('error', 'has no metadata.name', object, 'metadata.name')]);
+    if (object.ref.name === '')
+      throw new ResultsError([result('error', 'has no metadata.name', object, 'metadata.name')]);
     inventory.workloads.push(readWorkload(object, workloadKind));
   } else if (isService(apiVersion, kind)) {
     inventory.services.push(readService(object));

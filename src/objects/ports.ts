@@ -28,7 +28,11 @@ export function declaredPorts(containers: readonly Container[]): DeclaredPort[] 
 }
 
 /** A port number, or a name resolved against the declared ports; undefined when a name is not found. */
-export function resolvePort(target: IntOrString, declared: readonly DeclaredPort[], protocol: Protocol): number | undefined {
+export function resolvePort(
+  target: IntOrString,
+  declared: readonly DeclaredPort[],
+  protocol: Protocol,
+): number | undefined {
   if (typeof target === 'number') return target;
   return declared.find((p) => p.name === target && p.protocol === protocol)?.containerPort;
 }

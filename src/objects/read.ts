@@ -69,13 +69,23 @@ export function readObjects(
   let read = false;
   // Unidentified objects are named where they are: `items[3]`, `document 4`, `items[3].items[0]`.
   const top = { name: item.where, fieldBase: mode === 'resource-list' ? item.where : '' };
-  const visit = (node: unknown, path: (string | number)[], at: { name: string; fieldBase: string }, inherited?: Result['file']) => {
+  const visit = (
+    node: unknown,
+    path: (string | number)[],
+    at: { name: string; fieldBase: string },
+    inherited?: Result['file'],
+  ) => {
     const field = (f: string) => (at.fieldBase === '' ? f : `${at.fieldBase}.${f}`);
     const fail = (message: string, f: string) => {
       throw new FunctionError(`${at.name} ${message}`, undefined, field(f));
     };
     const map = resolved(doc, node);
-    if (!isMap(map)) throw new FunctionError(`${at.name} is not a Kubernetes object (a mapping)`, undefined, at.fieldBase || undefined);
+    if (!isMap(map))
+      throw new FunctionError(
+        `${at.name} is not a Kubernetes object (a mapping)`,
+        undefined,
+        at.fieldBase || undefined,
+      );
     const kind = scalarAt(doc, map, 'kind');
     const apiVersion = scalarAt(doc, map, 'apiVersion');
     if (typeof kind !== 'string' || kind === '') fail('has no kind', 'kind');

@@ -46,21 +46,22 @@ export function parseSelectorString(text: string): LabelSelector {
   const matchLabels: Record<string, string> = {};
   const matchExpressions: NonNullable<LabelSelector['matchExpressions']> = [];
   for (const term of splitTerms(text)) {
-    let m: RegExpMatchArray | null;
-    if ((m = term.match(/^([^\s=!(),]+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
-      const values = m[3]!.split(',').map((v) => v.trim()).filter((v) => v !== '');
-      matchExpressions.push({ key: m[1]!, operator: m[2] === 'in' ? 'In' : 'NotIn', values });
-    } else if ((m = term.match(/^([^\s=!(),]+)\s*!=\s*([^\s=!(),]*)$/))) {
-      matchExpressions.push({ key: m[1]!, operator: 'NotIn', values: [m[2]!] });
-    } else if ((m = term.match(/^([^\s=!(),]+)\s*==?\s*([^\s=!(),]*)$/))) {
-      matchLabels[m[1]!] = m[2]!;
-    } else if ((m = term.match(/^!\s*([^\s=!(),]+)$/))) {
-      matchExpressions.push({ key: m[1]!, operator: 'DoesNotExist' });
-    } else if ((m = term.match(/^([^\s=!(),]+)$/))) {
-      matchExpressions.push({ key: m[1]!, operator: 'Exists' });
-    } else {
-      throw new Error(`cannot parse selector term ${JSON.stringify(term)}`);
-    }
+    const set = /^([^\s=!(),]+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term);
+    const notEqual = /^([^\s=!(),]+)\s*!=\s*([^\s=!(),]*)$/.exec(term);
+    const equal = /^([^\s=!(),]+)\s*==?\s*([^\s=!(),]*)$/.exec(term);
+    const absent = /^!\s*([^\s=!(),]+)$/.exec(term);
+    const present = /^([^\s=!(),]+)$/.exec(term);
+    if (set) {
+      const values = set[3]!
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+      matchExpressions.push({ key: set[1]!, operator: set[2] === 'in' ? 'In' : 'NotIn', values });
+    } else if (notEqual) matchExpressions.push({ key: notEqual[1]!, operator: 'NotIn', values: [notEqual[2]!] });
+    else if (equal) matchLabels[equal[1]!] = equal[2]!;
+    else if (absent) matchExpressions.push({ key: absent[1]!, operator: 'DoesNotExist' });
+    else if (present) matchExpressions.push({ key: present[1]!, operator: 'Exists' });
+    else throw new Error(`cannot parse selector term ${JSON.stringify(term)}`);
   }
   return {
     ...(Object.keys(matchLabels).length ? { matchLabels } : {}),

@@ -44,7 +44,9 @@ const isRewiredList = (v: unknown): v is RewiredPort[] =>
 
 /** The port as the user wrote it, from what an earlier run recorded. */
 function undoRewiring(sp: ServicePort, rewired: readonly RewiredPort[]): ServicePort {
-  const undo = rewired.find((r) => r.port === sp.port && r.protocol === protocolOf(sp) && sp.targetPort === r.listenPort);
+  const undo = rewired.find(
+    (r) => r.port === sp.port && r.protocol === protocolOf(sp) && sp.targetPort === r.listenPort,
+  );
   if (!undo) return sp;
   const { targetPort: _rewired, ...rest } = sp;
   return undo.targetPort === undefined ? rest : { ...rest, targetPort: undo.targetPort };

@@ -1,14 +1,14 @@
 // Small readers shared by every object kind: plain maps, string maps, shape checks that name the
 // field, and the JSON annotations this function writes to remember what it changed.
 import type * as z from 'zod/mini';
-import { ResultsError, result, type Result, type Subject } from '../results.js';
+import { type Result, ResultsError, result, type Subject } from '../results.js';
 
 export type Obj = Record<string, unknown>;
 /** Labels, annotations, a Service selector: string keys to string values. */
 export type StringMap = Readonly<Record<string, string>>;
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const has = (map: object, key: string) => Object.prototype.hasOwnProperty.call(map, key);
+export const has = (map: object, key: string) => Object.hasOwn(map, key);
 
 /** `spec.ports[0].name`, the way kubectl and kustomize write a field path. */
 export function pathString(path: readonly PropertyKey[]): string {
@@ -18,13 +18,15 @@ export function pathString(path: readonly PropertyKey[]): string {
 }
 
 /** A field path below `base`. */
-export const below = (base: string, field: string) => (base === '' ? field : field.startsWith('[') ? `${base}${field}` : `${base}.${field}`);
+export const below = (base: string, field: string) =>
+  base === '' ? field : field.startsWith('[') ? `${base}${field}` : `${base}.${field}`;
 
 /** Every issue zod found, each as an error result at its field. */
 export function issueResults(error: z.core.$ZodError, toResult: (path: string, message: string) => Result): Result[] {
   return error.issues.map((issue) => {
     const path = pathString(issue.path);
-    if (issue.code === 'unrecognized_keys') return toResult(below(path, issue.keys.join(', ')), 'unknown field (check the spelling)');
+    if (issue.code === 'unrecognized_keys')
+      return toResult(below(path, issue.keys.join(', ')), 'unknown field (check the spelling)');
     return toResult(path, issue.message.replace(/^Invalid input: /, ''));
   });
 }
@@ -67,5 +69,7 @@ export function readJsonAnnotation<T>(
     value = undefined;
   }
   if (valid(value)) return value;
-  throw new ResultsError([result('error', `annotation ${key} is not what this function writes; ${remedy}`, about, `${field}[${key}]`)]);
+  throw new ResultsError([
+    result('error', `annotation ${key} is not what this function writes; ${remedy}`, about, `${field}[${key}]`),
+  ]);
 }

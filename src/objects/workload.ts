@@ -88,7 +88,9 @@ const containerPortShape = z.looseObject({
   name: z.optional(z.string()),
   protocol: z.optional(z.string()),
 });
-const containersShape = z.nullish(z.array(z.looseObject({ name: z.string(), ports: z.nullish(z.array(containerPortShape)) })));
+const containersShape = z.nullish(
+  z.array(z.looseObject({ name: z.string(), ports: z.nullish(z.array(containerPortShape)) })),
+);
 
 const containerList = (value: unknown, about: Subject, field: string) =>
   (checkShape(containersShape, value, about, field) ?? []) as unknown as Container[];
@@ -97,7 +99,11 @@ const isStatus = (v: unknown): v is InjectionStatus =>
   isObj(v) && typeof v.container === 'string' && Array.isArray(v.ports);
 
 /** The earlier sidecar and its annotations taken out, so the plan starts from what the user wrote. */
-function withoutEarlierInjection(podAnnotations: StringMap, containers: Container[], earlier: InjectionStatus | undefined) {
+function withoutEarlierInjection(
+  podAnnotations: StringMap,
+  containers: Container[],
+  earlier: InjectionStatus | undefined,
+) {
   const sidecarAt = earlier ? containers.findIndex((c) => c.name === earlier.container) : -1;
   const appContainers = sidecarAt >= 0 ? containers.filter((_, i) => i !== sidecarAt) : containers;
   const userAnnotations: Record<string, string> = Object.assign(Object.create(null), podAnnotations);
@@ -106,7 +112,8 @@ function withoutEarlierInjection(podAnnotations: StringMap, containers: Containe
     if (earlier.defaultContainer !== undefined && userAnnotations[DEFAULT_CONTAINER] === earlier.defaultContainer)
       delete userAnnotations[DEFAULT_CONTAINER];
   }
-  const sidecar = sidecarAt >= 0 ? { container: containers[sidecarAt]!, last: sidecarAt === containers.length - 1 } : undefined;
+  const sidecar =
+    sidecarAt >= 0 ? { container: containers[sidecarAt]!, last: sidecarAt === containers.length - 1 } : undefined;
   return { appContainers, userAnnotations, sidecar };
 }
 

@@ -59,7 +59,14 @@ export function decideSidecar(config: InjectionConfig, w: Workload, services: re
     if ('missing' in found) reasons.push(`spec.ports[${i}]: ${found.missing}`);
     else {
       const { listenPort, protocol, name } = entry;
-      mappings.push({ entry: i, appPort: found.appPort, listenPort, protocol, ...(name ? { name } : {}), ...found.why });
+      mappings.push({
+        entry: i,
+        appPort: found.appPort,
+        listenPort,
+        protocol,
+        ...(name ? { name } : {}),
+        ...found.why,
+      });
     }
   });
   if (mappings.length === 0) {
@@ -88,7 +95,9 @@ function otherProtocolsOnly(config: InjectionConfig, declared: readonly Declared
   const wanted = new Set(config.ports.map((e) => e.protocol));
   if (declared.length === 0 || declared.some((p) => wanted.has(p.protocol))) return [];
   const theirs = [...new Set(declared.map((p) => p.protocol))].join(' and ');
-  return [`It declares only ${theirs} ports (${portList(declared)}), and spec.ports is for ${[...wanted].join(' and ')}`];
+  return [
+    `It declares only ${theirs} ports (${portList(declared)}), and spec.ports is for ${[...wanted].join(' and ')}`,
+  ];
 }
 
 type Found = { appPort: number; why?: { chosen: string } } | { missing: string };
@@ -100,26 +109,39 @@ function resolveAppPort(entry: PortMapping, w: Workload, ports: AppPorts): Found
   if (typeof entry.appPort === 'number') {
     const n = entry.appPort;
     if (declared.some((p) => p.containerPort === n) || targeted.some((t) => t.target === n)) return { appPort: n };
-    return { missing: `app port ${n}/${protocol} is neither declared by an app container nor targeted by a paired Service` };
+    return {
+      missing: `app port ${n}/${protocol} is neither declared by an app container nor targeted by a paired Service`,
+    };
   }
   if (typeof entry.appPort === 'string') {
     const n = resolvePort(entry.appPort, declared, protocol);
-    return n !== undefined ? { appPort: n } : { missing: `no app container declares a ${protocol} port named "${entry.appPort}"` };
+    return n !== undefined
+      ? { appPort: n }
+      : { missing: `no app container declares a ${protocol} port named "${entry.appPort}"` };
   }
   return appPortOmitted(w, declared, targeted, protocol);
 }
 
 /** appPort left out: found per workload, in this order. */
-function appPortOmitted(w: Workload, declared: DeclaredPort[], targeted: AppPorts['targeted'], protocol: Protocol): Found {
+function appPortOmitted(
+  w: Workload,
+  declared: DeclaredPort[],
+  targeted: AppPorts['targeted'],
+  protocol: Protocol,
+): Found {
   const chosen = (appPort: number, chosen: string): Found => ({ appPort, why: { chosen } });
   const annotated = w.annotations[APP_PORT] ?? w.podAnnotations[APP_PORT];
   if (annotated !== undefined) {
     const value: IntOrString = /^\d+$/.test(annotated) ? Number(annotated) : annotated;
     const n = resolvePort(value, declared, protocol);
     if (n !== undefined) return chosen(n, `the ${APP_PORT} annotation names it`);
-    return { missing: `the ${APP_PORT} annotation names "${annotated}", which no app container declares as a ${protocol} port` };
+    return {
+      missing: `the ${APP_PORT} annotation names "${annotated}", which no app container declares as a ${protocol} port`,
+    };
   }
-  const targetedPorts = [...new Set(targeted.map((t) => resolvePort(t.target, declared, protocol)))].filter((n) => n !== undefined);
+  const targetedPorts = [...new Set(targeted.map((t) => resolvePort(t.target, declared, protocol)))].filter(
+    (n) => n !== undefined,
+  );
   if (targetedPorts.length === 1) return chosen(targetedPorts[0]!, 'the one port its Services target');
   if (targetedPorts.length > 1) {
     // Prefer a port that traffic actually reaches: the sidecar should front what Services target.
@@ -127,7 +149,8 @@ function appPortOmitted(w: Workload, declared: DeclaredPort[], targeted: AppPort
     const candidates = declared.filter((p) => targetedPorts.includes(p.containerPort));
     const http = candidates.find((p) => p.name === 'http');
     if (http) return chosen(http.containerPort, `${their}; ${http.containerPort} is the one named http`);
-    if (candidates[0]) return chosen(candidates[0].containerPort, `${their}; ${candidates[0].containerPort} is declared first`);
+    if (candidates[0])
+      return chosen(candidates[0].containerPort, `${their}; ${candidates[0].containerPort} is declared first`);
     return chosen(targetedPorts[0]!, `${their}; ${targetedPorts[0]} comes first`);
   }
   const http = declared.find((p) => p.name === 'http');

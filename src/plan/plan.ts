@@ -29,7 +29,11 @@ export interface Plan {
   results: Result[];
 }
 
-export function planInjection(config: InjectionConfig, workloads: readonly Workload[], services: readonly Service[]): Plan {
+export function planInjection(
+  config: InjectionConfig,
+  workloads: readonly Workload[],
+  services: readonly Service[],
+): Plan {
   const pairing = pairServices(workloads, services);
   const results: Result[] = [];
   const workloadPlans = workloads.map((w) => {
@@ -37,9 +41,14 @@ export function planInjection(config: InjectionConfig, workloads: readonly Workl
     results.push(...planned.results);
     return planned.plan;
   });
-  const mappingsOf = new Map(workloadPlans.map((p) => [p.workload, p.sidecar && p.decision.gets ? p.decision.mappings : undefined]));
+  const mappingsOf = new Map(
+    workloadPlans.map((p) => [p.workload, p.sidecar && p.decision.gets ? p.decision.mappings : undefined]),
+  );
   const servicePlans = services.map((s) => {
-    const paired = (pairing.workloadsOf.get(s) ?? []).map((workload) => ({ workload, mappings: mappingsOf.get(workload) }));
+    const paired = (pairing.workloadsOf.get(s) ?? []).map((workload) => ({
+      workload,
+      mappings: mappingsOf.get(workload),
+    }));
     const planned = planService(s, paired);
     results.push(...planned.results);
     return planned.plan;
@@ -47,7 +56,11 @@ export function planInjection(config: InjectionConfig, workloads: readonly Workl
   return { workloads: workloadPlans, services: servicePlans, results };
 }
 
-function planWorkload(config: InjectionConfig, w: Workload, decision: SidecarDecision): { plan: WorkloadPlan; results: Result[] } {
+function planWorkload(
+  config: InjectionConfig,
+  w: Workload,
+  decision: SidecarDecision,
+): { plan: WorkloadPlan; results: Result[] } {
   if (!decision.gets) {
     const results = [...whyNoSidecar(decision, w)];
     if (w.earlier) results.push(result('info', `removed sidecar "${w.earlier.container}" from an earlier run`, w));
@@ -55,8 +68,11 @@ function planWorkload(config: InjectionConfig, w: Workload, decision: SidecarDec
   }
   const sidecar = buildSidecar(config, decision.mappings);
   const problems = collisions(w, sidecar);
-  if (problems.length) return { plan: { workload: w, decision, podAnnotations: removedAnnotations(w) }, results: problems };
-  const ports = decision.mappings.map((m) => `${m.appPort} -> ${m.listenPort}${m.chosen ? ` (app port ${m.appPort}: ${m.chosen})` : ''}`);
+  if (problems.length)
+    return { plan: { workload: w, decision, podAnnotations: removedAnnotations(w) }, results: problems };
+  const ports = decision.mappings.map(
+    (m) => `${m.appPort} -> ${m.listenPort}${m.chosen ? ` (app port ${m.appPort}: ${m.chosen})` : ''}`,
+  );
   const message = `sidecar "${sidecar.name}" in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
   return {
     plan: { workload: w, decision, sidecar, podAnnotations: injectedAnnotations(w, sidecar, decision.mappings) },
@@ -70,7 +86,14 @@ function whyNoSidecar(decision: Exclude<SidecarDecision, { gets: true }>, w: Wor
     case 'opted-out':
       return [result('info', `opted out with ${INJECT}: "false"`, w)];
     case 'no-pod-template':
-      return [result('warning', `selected, but left alone: it has no pod template at ${decision.detail} (a patch, not a whole object?)`, w, decision.detail)];
+      return [
+        result(
+          'warning',
+          `selected, but left alone: it has no pod template at ${decision.detail} (a patch, not a whole object?)`,
+          w,
+          decision.detail,
+        ),
+      ];
     case 'no-app-port': {
       const remedy = `Declare the port, or name it with the ${APP_PORT} annotation.`;
       return [result('warning', `selected, but left without a sidecar. ${decision.detail} ${remedy}`, w)];

@@ -23,11 +23,19 @@ export interface ServicePlan {
   rewired: RewiredPort[];
 }
 
-const names = (ws: readonly Injected[] | readonly PairedWorkload[]) => ws.map((w) => describeRef(w.workload.ref)).join(', ');
+const names = (ws: readonly Injected[] | readonly PairedWorkload[]) =>
+  ws.map((w) => describeRef(w.workload.ref)).join(', ');
 const portLabel = (sp: ServicePort) => `port ${sp.port}${sp.name ? ` (${sp.name})` : ''}`;
 
-export function planService(service: Service, paired: readonly PairedWorkload[]): { plan: ServicePlan; results: Result[] } {
-  const unchanged: ServicePlan = { service, targetPorts: service.ports.map((p) => p.targetPort ?? undefined), rewired: [] };
+export function planService(
+  service: Service,
+  paired: readonly PairedWorkload[],
+): { plan: ServicePlan; results: Result[] } {
+  const unchanged: ServicePlan = {
+    service,
+    targetPorts: service.ports.map((p) => p.targetPort ?? undefined),
+    rewired: [],
+  };
   const injected = paired.filter((p): p is Injected => p.mappings !== undefined);
   if (injected.length === 0) return { plan: unchanged, results: [] };
   const skipped = skipHeadless(service, injected) ?? skipMixed(service, paired);
@@ -39,7 +47,12 @@ export function planService(service: Service, paired: readonly PairedWorkload[])
     const listenPort = listenPortFor(sp, injected);
     if (typeof listenPort === 'number') {
       plan.targetPorts.push(listenPort);
-      plan.rewired.push({ port: sp.port, protocol: protocolOf(sp), ...(sp.targetPort !== undefined ? { targetPort: sp.targetPort } : {}), listenPort });
+      plan.rewired.push({
+        port: sp.port,
+        protocol: protocolOf(sp),
+        ...(sp.targetPort !== undefined ? { targetPort: sp.targetPort } : {}),
+        listenPort,
+      });
       const target = JSON.stringify(serviceTarget(sp));
       results.push(result('info', `${portLabel(sp)}: targetPort ${target} -> ${listenPort} (sidecar)`, service, field));
       return;

@@ -16,13 +16,18 @@ export function buildSidecar(config: InjectionConfig, mappings: readonly Resolve
   const ports: ContainerPort[] = [...(base.ports ?? [])];
   for (const m of mappings) {
     if (ports.some((p) => p.containerPort === m.listenPort && protocolOf(p) === m.protocol)) continue;
-    ports.push({ ...(m.name ? { name: m.name } : {}), containerPort: m.listenPort, ...(m.protocol !== 'TCP' ? { protocol: m.protocol } : {}) });
+    ports.push({
+      ...(m.name ? { name: m.name } : {}),
+      containerPort: m.listenPort,
+      ...(m.protocol !== 'TCP' ? { protocol: m.protocol } : {}),
+    });
   }
   // The sidecar learns each workload's app port through env, so `$(APP_PORT)` in its args works by
   // Kubernetes' own expansion. Ours come first: expansion only sees variables defined earlier.
   const userEnv = base.env ?? [];
   const ours: EnvVar[] = [{ name: 'APP_PORT', value: String(mappings[0]!.appPort) }];
-  if (config.ports.length > 1) for (const m of mappings) ours.push({ name: `APP_PORT_${m.listenPort}`, value: String(m.appPort) });
+  if (config.ports.length > 1)
+    for (const m of mappings) ours.push({ name: `APP_PORT_${m.listenPort}`, value: String(m.appPort) });
   const env = [...ours.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
   // The config's own key order: env and ports stay where the config has them, or come last.
   return { ...base, env, ports };
@@ -73,5 +78,8 @@ export function injectedAnnotations(w: Workload, sidecar: Container, mappings: r
 export function removedAnnotations(w: Workload): Record<string, string | undefined> {
   if (!w.earlier) return {};
   const restoreDefaultContainer = w.earlier.defaultContainer !== undefined;
-  return { [STATUS]: undefined, ...(restoreDefaultContainer ? { [DEFAULT_CONTAINER]: w.podAnnotations[DEFAULT_CONTAINER] } : {}) };
+  return {
+    [STATUS]: undefined,
+    ...(restoreDefaultContainer ? { [DEFAULT_CONTAINER]: w.podAnnotations[DEFAULT_CONTAINER] } : {}),
+  };
 }
