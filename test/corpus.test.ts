@@ -18,9 +18,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { matchesSelector } from '../src/objects/selector.js';
-import { workloadKindOf } from '../src/objects/workload.js';
-import { checkInvariants, type Finding, type Obj, type Tally } from './invariants.js';
+import { checkInvariants, type Finding, matchesLabelSelector, type Obj, podOf, type Tally } from './invariants.js';
 import { fn, inCI, repo, run, snapshot, tool } from './tools.js';
 
 const corpus = join(repo, '../shared/corpus');
@@ -86,10 +84,7 @@ function patchFiles(files: string[]): Set<string> {
 const allFiles = haveCorpus ? walk(corpus).filter((f) => /\.ya?ml$/.test(f)) : [];
 const patches = patchFiles(allFiles);
 const workloadFiles = allFiles.filter(
-  (f) =>
-    !isKustomization(f) &&
-    !patches.has(f) &&
-    docsOf(f).some((o) => typeof o.apiVersion === 'string' && workloadKindOf(o.apiVersion, o.kind)),
+  (f) => !isKustomization(f) && !patches.has(f) && docsOf(f).some((o) => podOf(o) !== undefined),
 );
 const kustomizations = allFiles.filter(isKustomization).map(dirname);
 
@@ -135,7 +130,7 @@ afterAll(() => {
   console.log(lines.join('\n'));
 });
 
-const selectedBy = (selector: LabelSelector) => (w: Obj) => matchesSelector(selector, w.metadata?.labels ?? {});
+const selectedBy = (selector: LabelSelector) => (w: Obj) => matchesLabelSelector(selector, w.metadata?.labels);
 
 describe.skipIf(!haveCorpus)('corpus through kpt fn render', () => {
   const kpt = tool('kpt');

@@ -1,6 +1,6 @@
 // The invariant checker must be able to fail, or the corpus and property runs prove nothing.
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, type Obj } from './invariants.js';
+import { checkInvariants, matchesLabelSelector, type Obj } from './invariants.js';
 
 const deployment = (containers: Obj[], labels = { waf: 'on' }): Obj => ({
   apiVersion: 'apps/v1',
@@ -62,4 +62,55 @@ describe('checkInvariants', () => {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } };
     expect(checkInvariants([cm], [{ ...cm, data: { a: '2' } }], [], opts).join()).toMatch(/not ours to change/);
   });
+});
+
+describe('checkInvariants: the five that had no failing case', () => {
+  const named = (name: string, labels: Obj, containers: Obj[]): Obj => ({
+    ...deployment(containers, labels as { waf: string }),
+    metadata: { name, labels },
+  });
+  it('flags a workload that is not selected but got the sidecar', () => {
+    const before = [deployment([app], { waf: 'off' }), svc(8080)];
+    const after = [deployment([app, waf], { waf: 'off' }), svc(8443)];
+    expect(checkInvariants(before, after, [], opts).join('\n')).toMatch(/is not selected but got the sidecar/);
+  });
+  it('flags a sidecar that is not last', () =>
+    expect(checkInvariants(input, [deployment([waf, app]), svc(8443)], [], opts).join('\n')).toMatch(/is not last/));
+  it('flags a targetPort that is not a listen port', () =>
+    expect(checkInvariants(input, [deployment([app, waf]), svc(9999)], [], opts).join('\n')).toMatch(
+      /targetPort 9999 is not a listen port/,
+    ));
+  it('flags a rewired Service that selects no pods', () => {
+    const lonely = (targetPort: number) => ({
+      ...svc(targetPort),
+      spec: { selector: { app: 'none' }, ports: [{ port: 80, targetPort }] },
+    });
+    expect(checkInvariants([lonely(8080)], [lonely(8443)], [], opts).join('\n')).toMatch(/selects no pods/);
+  });
+  it('flags the outage: a rewired Service that also selects pods without the sidecar', () => {
+    const other = named('other', { waf: 'off' }, [app]);
+    const before = [deployment([app]), other, svc(8080)];
+    const after = [deployment([app, waf]), other, svc(8443)];
+    expect(checkInvariants(before, after, [], opts).join('\n')).toMatch(/rewired but also selects Deployment \/other/);
+  });
+  it('reads into a v1 List like the function does', () => {
+    const list = (items: Obj[]) => ({ apiVersion: 'v1', kind: 'List', items });
+    expect(checkInvariants([list(input)], [list([deployment([app, waf]), svc(8443)])], [], opts)).toEqual([]);
+    expect(checkInvariants([list(input)], [list([deployment([app, waf, waf]), svc(8443)])], [], opts).join()).toMatch(
+      /2 sidecars/,
+    );
+  });
+});
+
+describe("the checker's own selector matcher", () => {
+  it.each<[string, Obj, Obj, boolean]>([
+    ['empty selects all', {}, { a: '1' }, true],
+    ['matchLabels', { matchLabels: { a: '1' } }, { a: '1', b: '2' }, true],
+    ['matchLabels miss', { matchLabels: { a: '1' } }, { a: '2' }, false],
+    ['In', { matchExpressions: [{ key: 'a', operator: 'In', values: ['1', '2'] }] }, { a: '2' }, true],
+    ['NotIn on an absent key', { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }, {}, true],
+    ['NotIn', { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }, { a: '1' }, false],
+    ['Exists', { matchExpressions: [{ key: 'a', operator: 'Exists' }] }, {}, false],
+    ['DoesNotExist', { matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, { b: '1' }, true],
+  ])('%s', (_name, selector, labels, expected) => expect(matchesLabelSelector(selector, labels)).toBe(expected));
 });

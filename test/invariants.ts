@@ -3,8 +3,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Service } from 'kubernetes-models/v1';
-import { matchesServiceSelector } from '../src/objects/selector.js';
-import { podTemplateOf, workloadKindOf } from '../src/objects/workload.js';
 
 export type Obj = Record<string, any>;
 export interface Finding {
@@ -19,10 +17,41 @@ const STATUS = 'inject-sidecar.dev/status';
 const REWIRED = 'inject-sidecar.dev/rewired-ports';
 const id = (o: Obj) => `${o?.kind} ${o?.metadata?.namespace ?? ''}/${o?.metadata?.name}`;
 const nsOf = (o: Obj) => o.metadata?.namespace ?? undefined;
-const podOf = (o: Obj): Obj | undefined => {
-  const wk = typeof o?.apiVersion === 'string' ? workloadKindOf(o.apiVersion, o.kind) : undefined;
-  return wk ? podTemplateOf(o, wk) : undefined;
+// The checker's own view of pod templates and selectors, written from the Kubernetes API docs and
+// not imported from src/, so a bug there cannot hide itself here.
+const POD_TEMPLATE_PATHS: Record<string, string[]> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+  Rollout: ['spec', 'template'],
+  Pod: [],
 };
+export const podOf = (o: Obj): Obj | undefined => {
+  const path = POD_TEMPLATE_PATHS[o?.kind];
+  if (!path) return undefined;
+  const pod = path.reduce<any>((at, key) => at?.[key], o);
+  return pod && typeof pod === 'object' && pod.spec ? pod : undefined;
+};
+/** A Service selector: every pair present. */
+const selects = (selector: Obj, labels: Obj = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+/** A LabelSelector: matchLabels and every expression hold; {} selects everything. */
+export function matchesLabelSelector(selector: Obj, labels: Obj = {}): boolean {
+  if (!selects(selector.matchLabels ?? {}, labels)) return false;
+  return (selector.matchExpressions ?? []).every(({ key, operator, values = [] }: Obj) => {
+    const present = key in labels;
+    if (operator === 'In') return present && values.includes(labels[key]);
+    if (operator === 'NotIn') return !present || !values.includes(labels[key]);
+    if (operator === 'Exists') return present;
+    return !present;
+  });
+}
+/** Objects with every v1 List opened into its items, as the function reads them. */
+export const flattenLists = (objs: readonly Obj[]): Obj[] =>
+  objs.flatMap((o) => (o?.apiVersion === 'v1' && o?.kind === 'List' ? flattenLists(o.items ?? []) : [o]));
 const containersOf = (o: Obj): Obj[] => podOf(o)?.spec?.containers ?? [];
 const hasWarning = (findings: readonly Finding[], o: Obj) =>
   findings.some(
@@ -61,12 +90,14 @@ export interface Tally {
 }
 
 export function checkInvariants(
-  input: readonly Obj[],
-  output: readonly Obj[],
+  inputItems: readonly Obj[],
+  outputItems: readonly Obj[],
   findings: readonly Finding[],
   opts: InvariantOptions,
   tally?: Tally,
 ): string[] {
+  const input = flattenLists(inputItems);
+  const output = flattenLists(outputItems);
   const broken: string[] = [];
   const fail = (what: string) => broken.push(what);
   // Nothing lost: the same items, in the same order.
@@ -111,10 +142,7 @@ export function checkInvariants(
     const selector = out.spec?.selector;
     const pods =
       selector && Object.keys(selector).length
-        ? output.filter(
-            (w) =>
-              podOf(w) && nsOf(w) === nsOf(out) && matchesServiceSelector(selector, podOf(w)!.metadata?.labels ?? {}),
-          )
+        ? output.filter((w) => podOf(w) && nsOf(w) === nsOf(out) && selects(selector, podOf(w)!.metadata?.labels ?? {}))
         : [];
     const portsBefore: Obj[] = before.spec?.ports ?? [];
     const portsAfter: Obj[] = out.spec?.ports ?? [];

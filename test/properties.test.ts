@@ -4,9 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { matchesSelector } from '../src/objects/selector.js';
 import { runResourceList, runStream } from '../src/run.js';
-import { checkInvariants, type Finding, type Obj } from './invariants.js';
+import { checkInvariants, type Finding, matchesLabelSelector, type Obj } from './invariants.js';
 
 const numRuns = Number(process.env.NUM_RUNS ?? 250);
 const APP_PORTS = [80, 3000, 5000, 8080, 9090];
@@ -183,7 +182,7 @@ const objectsOf = (text: string) =>
     .map((d) => d.toJS() as Obj)
     .filter(Boolean);
 const selectedBy = (cfg: Obj) => (w: Obj) =>
-  matchesSelector(cfg.spec.selector, w.metadata.labels ?? {}) &&
+  matchesLabelSelector(cfg.spec.selector, w.metadata.labels) &&
   (!cfg.spec.namespaces || cfg.spec.namespaces.includes(w.metadata.namespace ?? '')) &&
   w.metadata.annotations?.['inject-sidecar.dev/inject'] !== 'false';
 const findingsOf = (results: Obj[]): Finding[] =>
