@@ -1,0 +1,194 @@
+// The minimal-edit rules of the apply step, as kustomize's filter tests are written: a table of
+// {input, expected} inline YAML, run through the whole function with one small config.
+import { describe, expect, it } from 'vitest';
+import { runStream } from '../src/run.js';
+
+export const config = `apiVersion: inject-sidecar.dev/v1alpha1
+kind: SidecarInjection
+metadata: {name: waf}
+spec:
+  selector: {matchLabels: {waf: on}}
+  container: {name: waf, image: w}
+  ports: [{appPort: 8080, listenPort: 8443}]
+`;
+const deselect = config.replace('{waf: on}', '{waf: never}');
+const status = `'{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}'`;
+const sidecar = (indent: string) =>
+  [`- name: waf`, `  image: w`, `  env: [{name: APP_PORT, value: "8080"}]`, `  ports: [{containerPort: 8443}]`]
+    .map((l) => indent + l)
+    .join('\n');
+
+interface Case {
+  name: string;
+  config?: string;
+  input: string;
+  expected: string;
+}
+
+export const cases: Case[] = [
+  {
+    name: 'creates the pod annotations map and appends the sidecar, touching nothing else',
+    input: `kind: Deployment
+apiVersion: apps/v1
+metadata: {name: web, labels: {waf: on}}
+spec:
+  template:
+    metadata: {labels: {app: web}} # kept
+    spec:
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
+`,
+    expected: `kind: Deployment
+apiVersion: apps/v1
+metadata: {name: web, labels: {waf: on}}
+spec:
+  template:
+    metadata: {labels: {app: web}, annotations: {inject-sidecar.dev/status: ${status}, kubectl.kubernetes.io/default-container: app}} # kept
+    spec:
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
+`,
+  },
+  {
+    name: 'sets targetPort where it was omitted, and the record says it was',
+    input: `apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports:
+    - port: 8080
+`,
+    expected: `apiVersion: v1
+kind: Service
+metadata: {name: web, annotations: {inject-sidecar.dev/rewired-ports: '[{"port":8080,"protocol":"TCP","listenPort":8443}]'}}
+spec:
+  selector: {app: web}
+  ports:
+    - port: 8080
+      targetPort: 8443
+`,
+  },
+  {
+    name: 'deleting the sidecar removes the annotations it added, and the map they leave empty',
+    config: deselect,
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+      annotations:
+        inject-sidecar.dev/status: ${status}
+        kubectl.kubernetes.io/default-container: app
+    spec:
+      containers:
+        - name: app
+          image: a
+${sidecar('        ')}
+`,
+    expected: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: app
+          image: a
+`,
+  },
+  {
+    name: 'an earlier sidecar that is not last is moved last',
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: on}}
+spec:
+  template:
+    metadata:
+      labels: {app: web}
+      annotations:
+        inject-sidecar.dev/status: ${status}
+        kubectl.kubernetes.io/default-container: app
+    spec:
+      containers:
+${sidecar('        ')}
+        - name: app
+          image: a
+          ports: [{containerPort: 8080}]
+`,
+    expected: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: on}}
+spec:
+  template:
+    metadata:
+      labels: {app: web}
+      annotations:
+        inject-sidecar.dev/status: ${status}
+        kubectl.kubernetes.io/default-container: app
+    spec:
+      containers:
+        - name: app
+          image: a
+          ports: [{containerPort: 8080}]
+        - name: waf
+          image: w
+          env:
+            - name: APP_PORT
+              value: "8080"
+          ports:
+            - containerPort: 8443
+`,
+  },
+  {
+    name: 'an aliased ports entry is replaced by a copy; the anchor stays as written',
+    input: `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  annotations: {note: &http {port: 80, targetPort: 8080}}
+spec:
+  selector: {app: web}
+  ports: [*http]
+`,
+    expected: `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  annotations: {note: &http {port: 80, targetPort: 8080}, inject-sidecar.dev/rewired-ports: '[{"port":80,"protocol":"TCP","targetPort":8080,"listenPort":8443}]'}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8443}]
+`,
+  },
+];
+
+export const workload = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: on}}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
+`;
+
+describe('apply: minimal edits', () => {
+  it.each(cases)('$name', ({ config: c = config, input, expected }) => {
+    // Services are rewired only with their workload in the input; it is printed first, then dropped.
+    const withWorkload = input.includes('kind: Service') && !input.includes('Deployment');
+    const out = runStream(c, 'config', withWorkload ? `${workload}---\n${input}` : input);
+    expect(out.stderr).toBe('');
+    expect(out.exitCode).toBe(0);
+    const stdout = withWorkload ? out.stdout.slice(out.stdout.indexOf('---\n') + 4) : out.stdout;
+    expect(stdout).toBe(expected);
+    // and a second run changes nothing
+    expect(runStream(c, 'config', out.stdout).stdout).toBe(out.stdout);
+  });
+});
