@@ -145,13 +145,15 @@ function appPortOmitted(
   if (targetedPorts.length === 1) return chosen(targetedPorts[0]!, 'the one port its Services target');
   if (targetedPorts.length > 1) {
     // Prefer a port that traffic actually reaches: the sidecar should front what Services target.
+    // Named in port order, not Service order, so the answer and its reason do not depend on item order.
+    targetedPorts.sort((a, b) => a - b);
     const their = `its Services target ${targetedPorts.join(' and ')}`;
     const candidates = declared.filter((p) => targetedPorts.includes(p.containerPort));
     const http = candidates.find((p) => p.name === 'http');
     if (http) return chosen(http.containerPort, `${their}; ${http.containerPort} is the one named http`);
     if (candidates[0])
       return chosen(candidates[0].containerPort, `${their}; ${candidates[0].containerPort} is declared first`);
-    return chosen(targetedPorts[0]!, `${their}; ${targetedPorts[0]} comes first`);
+    return chosen(targetedPorts[0]!, `${their}, none declared; ${targetedPorts[0]} is the lowest`);
   }
   const http = declared.find((p) => p.name === 'http');
   if (http) return chosen(http.containerPort, 'the port named http');
