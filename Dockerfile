@@ -10,7 +10,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/ scripts/
 COPY src/ src/
-RUN npm run build && npm run build:sea
+# build:sea builds the bundle first, then the standalone binary from it.
+RUN npm run build:sea
 
 # For Argo CD's repo-server, which has no Node: an init container copies this binary into a
 # volume the repo-server mounts (examples/argocd).

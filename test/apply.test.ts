@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { runStream } from '../src/run.js';
 
-export const config = `apiVersion: inject-sidecar.dev/v1alpha1
+const config = `apiVersion: inject-sidecar.dev/v1alpha1
 kind: SidecarInjection
 metadata: {name: waf}
 spec:
@@ -25,7 +25,7 @@ interface Case {
   expected: string;
 }
 
-export const cases: Case[] = [
+const cases: Case[] = [
   {
     name: 'creates the pod annotations map and appends the sidecar, touching nothing else',
     input: `kind: Deployment
@@ -169,7 +169,7 @@ spec:
   },
 ];
 
-export const workload = `apiVersion: apps/v1
+const workload = `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, labels: {waf: on}}
 spec:

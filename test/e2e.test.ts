@@ -5,27 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { expectGolden } from './golden.js';
-import { fn, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
+import { expectShop, fn, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
 
 const golden = (name: string, actual: string) => expectGolden([join(repo, 'test/expected', name), actual]);
-
-type Obj = Record<string, any>;
-const objects = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj);
-const find = (objs: Obj[], kind: string, name: string) =>
-  objs.find((o) => o.kind === kind && o.metadata.name === name)!;
-const containerNames = (d: Obj) => d.spec.template.spec.containers.map((c: Obj) => c.name);
-
-/** What every route must produce on the shop example. */
-function expectShopInjected(text: string): void {
-  const objs = objects(text);
-  expect(containerNames(find(objs, 'Deployment', 'storefront'))).toEqual(['storefront', 'waf']);
-  expect(containerNames(find(objs, 'Deployment', 'checkout'))).toEqual(['checkout', 'waf']);
-  expect(containerNames(find(objs, 'Deployment', 'mailer'))).toEqual(['mailer']);
-  expect(find(objs, 'Service', 'storefront').spec.ports[0].targetPort).toBe(8443);
-  expect(find(objs, 'Service', 'checkout').spec.ports[0].targetPort).toBe(8443);
-}
 
 describe('standalone kustomize, KRM exec transformer', () => {
   const kustomize = tool('kustomize');
@@ -33,7 +16,7 @@ describe('standalone kustomize, KRM exec transformer', () => {
     const r = run(kustomize!, ['build', '--enable-alpha-plugins', '--enable-exec', 'examples/kustomize']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expectShopInjected(r.stdout);
+    expectShop(r.stdout);
     golden('kustomize.yaml', r.stdout);
   });
   it.skipIf(!kustomize)('fails the build with the reason on stderr when the config is bad', () => {
@@ -62,7 +45,7 @@ describe('kubectl kustomize, legacy exec plugin', () => {
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expectShopInjected(r.stdout);
+    expectShop(r.stdout);
     golden('kubectl-kustomize.yaml', r.stdout);
   });
 });
@@ -74,7 +57,7 @@ describe('kpt fn render --allow-exec, in place', () => {
     const first = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
     expect(first.status, first.stderr).toBe(0);
     const rendered = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
-    expectShopInjected(rendered);
+    expectShop(rendered);
     golden('kpt-render-manifests.yaml', rendered);
     const source = readFileSync(join(repo, 'examples/kpt/manifests.yaml'), 'utf8');
     for (const comment of source.match(/#.*$/gm)!) expect(rendered.split(comment).length - 1, comment).toBe(1);
@@ -114,7 +97,7 @@ describe('kpt fn eval --exec, ConfigMap form', () => {
     ]);
     expect(r.status, r.stderr).toBe(0);
     const out = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
-    expectShopInjected(out);
+    expectShop(out);
     golden('kpt-eval-manifests.yaml', out);
   });
   it.skipIf(!kpt)('names the bad key', () => {
@@ -154,7 +137,7 @@ describe('the CLI', () => {
       input: readFileSync(join(repo, 'examples/kustomize/manifests.yaml'), 'utf8'),
     });
     expect(r.status).toBe(0);
-    expectShopInjected(r.stdout);
+    expectShop(r.stdout);
   });
   it.each([
     [['--frobnicate'], /unknown flag --frobnicate/],

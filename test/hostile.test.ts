@@ -1,6 +1,7 @@
 // Hostile and broken input, through the real executable: every case exits 1 with a message that
 // names the problem, no stack trace and no items on stdout; kpt's files stay byte-identical after
-// a failed render; bombs end quickly in bounded memory; a 50 MB input works.
+// a failed render; bombs end quickly in bounded memory; a 20 MB input runs in a heap that the
+// whole-document round trip of the same input does not fit in.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -197,7 +198,6 @@ describe('hostile and broken input', () => {
   it('keeps __proto__ and constructor keys as plain data, polluting nothing', () => {
     const hostile = manifests
       .replace('    waf: enabled', '    waf: enabled\n    __proto__: polluted\n    constructor: x')
-      .replace('      app: web\n  template', '      app: web\n  template')
       .replace('  selector:\n    app: web', '  selector:\n    app: web\n    __proto__: polluted');
     const out = runStream(
       config,
@@ -211,15 +211,18 @@ describe('hostile and broken input', () => {
     expect(out.stdout).toContain('targetPort: 8443');
   });
 
-  it('transforms a 50 MB input with a bounded heap', () => {
+  // Measured on the 2-core machine (see README): this input takes about 40 s here in a 640 MB heap,
+  // and the `yaml` library's whole-document round trip of it runs out of that heap. The timeout is
+  // for a runaway on a slow, busy machine, not a speed goal; speed is judged in the bench.
+  it('transforms a 20 MB input in a 640 MB heap', { timeout: 600_000 }, () => {
     const docs: string[] = [];
     let size = 0;
-    for (let i = 0; size < 50 * 1024 * 1024; i++) {
+    for (let i = 0; size < 20 * 1024 * 1024; i++) {
       const d = manifests.replaceAll('name: web', `name: web-${i}`).replaceAll('app: web', `app: web-${i}`);
       docs.push(d);
       size += d.length + 4;
     }
-    const r = run('node', ['--max-old-space-size=1536', fn, join(repo, 'fixtures/targetport-numeric/config.yaml')], {
+    const r = run('node', ['--max-old-space-size=640', fn, join(repo, 'fixtures/targetport-numeric/config.yaml')], {
       input: docs.join('---\n'),
     });
     expect(r.stderr).toBe('');

@@ -4,9 +4,10 @@
 // pairing and rewiring are common; the reach of each path is printed once per run.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { type RunOutput, runResourceList, runStream } from '../src/run.js';
 import { checkInvariants, type Finding, matchesLabelSelector, type Obj } from './invariants.js';
+import { objectsOf } from './tools.js';
 
 const numRuns = Number(process.env.NUM_RUNS ?? 250);
 const APP_PORTS = [80, 3000, 5000, 8080, 9090];
@@ -246,10 +247,6 @@ const toResourceList = (objs: Obj[], cfg: Obj) =>
   `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${objs
     .map((o, i) => `- # item ${i}\n${stringify(o).replace(/^/gm, '  ')}`.trimEnd())
     .join('\n')}\nfunctionConfig:\n${stringify(cfg).replace(/^/gm, '  ')}`;
-const objectsOf = (text: string) =>
-  parseAllDocuments(text)
-    .map((d) => d.toJS() as Obj)
-    .filter(Boolean);
 const selectedBy = (cfg: Obj) => (w: Obj) => {
   if (w.kind !== 'Deployment') return false;
   const s = selectorOf(cfg);

