@@ -6,7 +6,6 @@ import { relative } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { repo } from './tools.js';
 
-const update = process.env.UPDATE_GOLDEN === '1';
 const written: string[] = [];
 
 afterAll(() => {
@@ -21,7 +20,7 @@ export function expectGolden(...files: [file: string, actual: string][]): void {
     const name = relative(repo, file);
     const expected = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     if (expected === actual) continue;
-    if (update) {
+    if (process.env.UPDATE_GOLDEN === '1') {
       writeFileSync(file, actual);
       written.push(name);
       wrote.push(name);
