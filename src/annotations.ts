@@ -7,3 +7,9 @@ export const STATUS = 'inject-sidecar.dev/status';
 /** On a Service: the targetPorts that were rewired and what they were before (JSON). */
 export const REWIRED = 'inject-sidecar.dev/rewired-ports';
 export const DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';
+/** On a NetworkPolicy: the ingress rules this function changed, and what they were before (JSON). */
+export const POLICY_PORTS = 'inject-sidecar.dev/ingress-ports';
+/** On a NetworkPolicy this function generated (networkPolicies: generate): the injection's name. */
+export const GENERATED_BY = 'inject-sidecar.dev/generated-by';
+/** On a generated NetworkPolicy: the workload it guards. */
+export const GENERATED_FOR = 'inject-sidecar.dev/generated-for';

@@ -8,12 +8,13 @@
 // checked against the plan before anything is printed.
 import { isDeepStrictEqual } from 'node:util';
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit, type YAMLMap, type YAMLSeq } from 'yaml';
-import { REWIRED } from './annotations.js';
-import { editItem, type Item } from './io/item.js';
+import { POLICY_PORTS, REWIRED } from './annotations.js';
+import { dropItem, editItem, type Item } from './io/item.js';
 import { toPlain } from './io/yaml.js';
 import type { ObjectAt } from './objects/read.js';
 import { isObj, type Obj, type StringMap } from './objects/shape.js';
 import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
+import type { PolicyPlan } from './plan/policies.js';
 import { FunctionError, type Subject } from './results.js';
 
 type Annotations = Record<string, string | undefined>;
@@ -26,6 +27,7 @@ interface Edit {
 }
 
 export function applyPlan(plan: Plan, items: readonly Item[]): void {
+  for (const at of plan.dropped) dropItem(items[at.item]!);
   const edits = new Map<number, Edit[]>();
   const add = (edit: Edit | undefined) => {
     if (!edit) return;
@@ -35,6 +37,7 @@ export function applyPlan(plan: Plan, items: readonly Item[]): void {
   };
   for (const wp of plan.workloads) add(workloadEdit(wp));
   for (const sp of plan.services) add(serviceEdit(sp));
+  for (const pp of plan.networkPolicies) add(policyEdit(pp));
   for (const [index, list] of edits) {
     editItem(items[index]!, (doc) => {
       for (const { about, at, edit, check } of list) {
@@ -244,6 +247,47 @@ function serviceEdit(sp: ServicePlan): Edit | undefined {
       const ports = Array.isArray(listed) ? (listed as Obj[]) : [];
       const wrong = sp.targetPorts.findIndex((t, i) => (ports[i]?.targetPort ?? undefined) !== (t ?? undefined));
       if (wrong >= 0) return `spec.ports[${wrong}].targetPort`;
+      return annotationsDiffer(read(['metadata', 'annotations']), annotations, 'metadata');
+    },
+  };
+}
+
+/** Only the ingress rules whose ports change: new entries appended where the rule only grows. */
+function policyEdit(pp: PolicyPlan): Edit | undefined {
+  const { policy } = pp;
+  const record = pp.records.length ? JSON.stringify(pp.records) : undefined;
+  const changed = pp.rules.flatMap((ports, i) => (isDeepStrictEqual(ports, policy.current.rules[i]) ? [] : [i]));
+  const annotations = record !== policy.current.record ? { [POLICY_PORTS]: record } : {};
+  if (changed.length === 0 && record === policy.current.record) return undefined;
+  return {
+    about: policy,
+    at: policy.at,
+    edit(doc, object) {
+      if (changed.length) {
+        const spec = mapAt(doc, object, ['spec'], false, policy);
+        if (!spec) throw new FunctionError('spec is missing', policy, 'spec');
+        const ingress = seqAt(doc, spec, 'ingress', policy, 'spec.ingress');
+        for (const i of changed) {
+          const rule = ingress.items[i];
+          const field = `spec.ingress[${i}]`;
+          if (!isMap(rule)) throw new FunctionError(`${field} is not a mapping`, policy, field);
+          const wanted = pp.rules[i];
+          const now = policy.current.rules[i] ?? [];
+          const grows = wanted !== undefined && isDeepStrictEqual(wanted.slice(0, now.length), now) && now.length > 0;
+          if (grows) {
+            const ports = seqAt(doc, rule, 'ports', policy, `${field}.ports`);
+            for (const entry of wanted.slice(now.length)) ports.items.push(doc.createNode(entry));
+          } else if (wanted === undefined) rule.delete('ports');
+          else rule.set('ports', doc.createNode(wanted));
+        }
+      }
+      editAnnotations(doc, object, ['metadata'], annotations, policy);
+    },
+    check(read) {
+      const listed = read(['spec', 'ingress']);
+      const rules = Array.isArray(listed) ? (listed as Obj[]) : [];
+      const wrong = changed.find((i) => !isDeepStrictEqual(rules[i]?.ports ?? undefined, pp.rules[i]));
+      if (wrong !== undefined) return `spec.ingress[${wrong}].ports`;
       return annotationsDiffer(read(['metadata', 'annotations']), annotations, 'metadata');
     },
   };

@@ -6,7 +6,7 @@ import type { Document } from 'yaml';
 import { applyPlan } from './apply.js';
 import { readFunctionConfig } from './config/read.js';
 import type { InjectionConfig } from './config/schema.js';
-import type { Item } from './io/item.js';
+import { type Item, type ItemFormat, newItem } from './io/item.js';
 import { readResourceList, rejectedResourceList, writeResourceList } from './io/resource-list.js';
 import { readStream, writeStream } from './io/stream.js';
 import { decodeUtf8, toPlain } from './io/yaml.js';
@@ -52,20 +52,29 @@ const stderrOf = (results: readonly Result[]) =>
 
 /** Reads each item's objects into the inventory as the edge hands the item over. */
 function objectReader(mode: InputMode) {
-  const inventory: Inventory = { workloads: [], services: [], results: [] };
+  const inventory: Inventory = { workloads: [], services: [], networkPolicies: [], results: [] };
   const sink: ObjectSink = { count: 0, problems: inventory.results, take: (object) => takeStock(inventory, object) };
   const read = (item: Item, index: number, doc: Document) => readObjects(item, index, doc, mode, isReadByPlan, sink);
   return { inventory, read };
 }
 
+/** What the transformation needs of either edge: the items, and where added objects go. */
+interface Edge {
+  items: readonly Item[];
+  added: Item[];
+  newItemFormat: ItemFormat;
+}
+
 /** The transformation proper, on items and plain data from either edge. Returns every result. */
-function transform(items: readonly Item[], inventory: Inventory, config: InjectionConfig | undefined): Result[] {
+function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | undefined): Result[] {
   let results = [...inventory.results];
   if (!config) return results;
-  const plan = planInjection(config, inventory.workloads, inventory.services);
+  const plan = planInjection(config, inventory.workloads, inventory.services, inventory.networkPolicies);
   // concat, not push(...): a large input has more results than a call has room for arguments.
   results = results.concat(plan.results);
-  if (!hasErrors(results)) collecting(results, () => applyPlan(plan, items));
+  if (hasErrors(results)) return results;
+  collecting(results, () => applyPlan(plan, edge.items));
+  plan.added.forEach((object, i) => edge.added.push(newItem(object, edge.newItemFormat, `added object ${i + 1}`)));
   return results;
 }
 
@@ -77,7 +86,7 @@ export function runResourceList(input: string | Uint8Array): RunOutput {
     const list = readResourceList(decodeUtf8(input, 'stdin'), reader.read);
     const problems: Result[] = [...list.problems];
     const config = collecting(problems, () => readFunctionConfig(list.functionConfig));
-    results = [...problems, ...transform(list.items, reader.inventory, config)];
+    results = [...problems, ...transform(list, reader.inventory, config)];
     if (!hasErrors(results))
       return {
         stdout: writeResourceList(list, results),
@@ -101,7 +110,7 @@ export function runStream(configText: string | Uint8Array, configWhere: string, 
     const config = collecting(problems, () => readConfigFile(configText, configWhere));
     const reader = objectReader('stream');
     const stream = readStream(decodeUtf8(input, 'stdin'), 'stdin', reader.read);
-    results = [...problems, ...stream.problems, ...transform(stream.items, reader.inventory, config)];
+    results = [...problems, ...stream.problems, ...transform(stream, reader.inventory, config)];
     if (!hasErrors(results))
       return { stdout: writeStream(stream), stderr: stderrOf(results), exitCode: 0, results: [...results] };
   } catch (error) {

@@ -171,6 +171,7 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
       namespaces: ['shop', 'web'],
       container: { name: 'waf', image: 'w:1' },
       ports: [{ appPort: 'http', listenPort: 8443, name: 'waf-http', protocol: 'TCP' }],
+      networkPolicies: 'follow',
     }));
   it.each<[Record<string, string>, string, RegExp]>([
     [{ name: 'waf', image: 'w', listenPort: '99999' }, 'data.listenPort', /1 to 65535/],

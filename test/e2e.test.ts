@@ -2,11 +2,11 @@
 // transformer, kubectl kustomize with the legacy exec plugin, kpt fn render (in place, twice) and
 // kpt fn eval with the ConfigMap form. Outputs are compared with test/expected/ (UPDATE_GOLDEN=1
 // rewrites them).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectGolden } from './golden.js';
-import { expectShop, fn, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
+import { expectShop, fn, objectsOf, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
 
 const golden = (name: string, actual: string) => expectGolden([join(repo, 'test/expected', name), actual]);
 
@@ -76,6 +76,34 @@ describe('kpt fn render --allow-exec, in place', () => {
     expect(r.stderr).toContain('spec.ports[0].name');
     expect(snapshot(dir)).toEqual(before);
   });
+});
+
+describe('kpt fn render with networkPolicies: generate', () => {
+  const kpt = tool('kpt');
+  it.skipIf(!kpt)(
+    'writes one policy file per unguarded workload, keeps them on a second render, removes them on follow',
+    () => {
+      const dir = tempCopy(join(repo, 'examples/kpt'));
+      const waf = join(dir, 'waf.yaml');
+      const config = readFileSync(waf, 'utf8');
+      writeFileSync(waf, config.replace(/^ {2}ports:/m, '  networkPolicies: generate\n  ports:'));
+      const render = () => run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+      expect(render().status).toBe(0);
+      const policies = readdirSync(dir)
+        .filter((f) => f.startsWith('networkpolicy_'))
+        .sort();
+      expect(policies).toEqual(['networkpolicy_checkout-waf.yaml', 'networkpolicy_storefront-waf.yaml']);
+      const checkout = objectsOf(readFileSync(join(dir, policies[0]!), 'utf8'))[0]!;
+      expect(checkout.spec.podSelector).toEqual({ matchLabels: { app: 'checkout' } });
+      expect(checkout.spec.ingress).toEqual([{ ports: [{ port: 8443 }] }]);
+      const before = snapshot(dir);
+      expect(render().status).toBe(0);
+      expect(snapshot(dir)).toEqual(before);
+      writeFileSync(waf, config);
+      expect(render().status).toBe(0);
+      expect(readdirSync(dir).filter((f) => f.startsWith('networkpolicy_'))).toEqual([]);
+    },
+  );
 });
 
 describe('kpt fn eval --exec, ConfigMap form', () => {

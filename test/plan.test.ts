@@ -8,6 +8,7 @@ const config = (ports: InjectionConfig['ports'], extra: Partial<InjectionConfig>
   selector: { matchLabels: { waf: 'enabled' } },
   container: { name: 'waf', image: 'w' },
   ports,
+  networkPolicies: 'follow',
   ...extra,
 });
 const omitted = config([{ listenPort: 8443, protocol: 'TCP' }]);

@@ -23,6 +23,7 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
     ...(spec.namespaces ? { namespaces: spec.namespaces } : {}),
     container: spec.container as Container,
     ports: spec.ports,
+    networkPolicies: spec.networkPolicies,
   };
 }
 
@@ -42,6 +43,7 @@ const configMapKeys: Record<string, string> = {
   listenPort: 'spec.ports[0].listenPort',
   portName: 'spec.ports[0].name',
   protocol: 'spec.ports[0].protocol',
+  networkPolicies: 'spec.networkPolicies',
 };
 
 /** The ConfigMap key a SidecarInjection field comes from, so errors name what the user wrote. */
@@ -91,6 +93,7 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
       ...(namespaces !== undefined ? { namespaces } : {}),
       container: { name: str('name'), image: str('image') },
       ports: [mapping],
+      ...(str('networkPolicies') !== undefined ? { networkPolicies: str('networkPolicies') } : {}),
     },
   };
   const parsed = sidecarInjectionSchema.safeParse(candidate);

@@ -112,12 +112,20 @@ const portMapping = z.strictObject({
   protocol: z._default(protocol, 'TCP'),
 });
 
+/** What happens to NetworkPolicies that admit a moved app port (README: NetworkPolicies). */
+export const NETWORK_POLICY_MODES = ['follow', 'replace', 'generate', 'keep'] as const;
+export type NetworkPolicyMode = (typeof NETWORK_POLICY_MODES)[number];
+
 const spec = z
   .strictObject({
     selector: selector,
     namespaces: optional(z.array(z.string().check(z.minLength(1)))),
     container: container,
     ports: z.array(portMapping).check(z.minLength(1, 'at least one port mapping is required')),
+    networkPolicies: z._default(
+      z.enum(NETWORK_POLICY_MODES, { error: `networkPolicies is one of ${NETWORK_POLICY_MODES.join(', ')}` }),
+      'follow',
+    ),
   })
   .check(
     z.superRefine((s, ctx) => {
@@ -167,4 +175,5 @@ export interface InjectionConfig {
   namespaces?: readonly string[];
   container: Container;
   ports: readonly PortMapping[];
+  networkPolicies: NetworkPolicyMode;
 }

@@ -55,6 +55,19 @@ export function editItem(item: Item, edit: (doc: Document) => void): void {
 
 export const textOf = (item: Item): string => item.edited ?? item.unchanged;
 
+/** An item the function adds, printed the way the input's own items are. */
+export function newItem(object: unknown, format: ItemFormat, where: string): Item {
+  const doc = new Document(object, { aliasDuplicateObjects: false });
+  const source = doc.toString(format.options);
+  return { where, source, origin: { line: 0, column: 0 }, format, unchanged: '', edited: printItem(doc, format) };
+}
+
+/** Takes an item out of the output. */
+export function dropItem(item: Item): void {
+  item.kept = undefined;
+  item.edited = '';
+}
+
 /** The one printer for an item, in whichever shape its input has. */
 export function printItem(doc: Document, format: ItemFormat): string {
   if (format.entryIndent === undefined) return doc.toString(format.options);

@@ -32,6 +32,10 @@ export type ItemVisitor = (item: Item, index: number, doc: Document) => boolean;
 
 export interface ResourceListInput {
   items: Item[];
+  /** How an item the function adds is printed. */
+  newItemFormat: ItemFormat;
+  /** Items the function adds, printed after the input's own. */
+  added: Item[];
   functionConfig: unknown;
   /** Problems with single items (syntax, not a mapping); the others are still read. */
   problems: Result[];
@@ -68,7 +72,7 @@ export function readResourceList(text: string, visit: ItemVisitor): ResourceList
 
 export function writeResourceList(input: ResourceListInput, results: readonly Result[]): string {
   const { head, tail, options, earlierResults } = input.envelope;
-  const parts = [head, ...input.items.map(textOf), tail];
+  const parts = [head, ...input.items.map(textOf), ...input.added.map(textOf), tail];
   const body = parts.join('');
   const all = [...earlierResults, ...results];
   if (all.length === 0) return body;
@@ -209,6 +213,8 @@ function fromLayout(text: string, layout: ItemsLayout): ResourceListInput {
   }));
   return {
     items,
+    newItemFormat: format,
+    added: [],
     functionConfig: functionConfigOf(doc, root),
     problems: [],
     envelope: { head: layout.head, tail: layout.tail, options, earlierResults: [] },
@@ -268,6 +274,8 @@ function fromWholeDocument(text: string): ResourceListInput {
   const earlierResults = isSeq(earlier) ? (toPlain(doc, earlier, 'results') as unknown[]) : [];
   return {
     items,
+    newItemFormat: format,
+    added: [],
     functionConfig: functionConfigOf(doc, root),
     problems,
     envelope: { head, tail, options, earlierResults },

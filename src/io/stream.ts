@@ -9,6 +9,10 @@ import { checkDocument, guard, isNullScalar, locateIn, printOptions } from './ya
 
 export interface StreamInput {
   items: Item[];
+  /** How an item the function adds is printed: a document after the others. */
+  newItemFormat: ItemFormat;
+  /** Items the function adds, printed after the input's own. */
+  added: Item[];
   /** Each document's text in order, with the item read from it (empty documents have none). */
   segments: { source: string; item?: Item }[];
   problems: Result[];
@@ -50,7 +54,13 @@ export function readStream(
   visit: ItemVisitor,
   label = (n: number) => `document ${n}`,
 ): StreamInput {
-  const input: StreamInput = { items: [], segments: [], problems: [] };
+  const input: StreamInput = {
+    items: [],
+    newItemFormat: { options: printOptions(text) },
+    added: [],
+    segments: [],
+    problems: [],
+  };
   const lineCounter = new LineCounter();
   const locate = locateIn(lineCounter);
   const documents = documentsOf(text, lineCounter);
@@ -89,8 +99,9 @@ export function writeStream(input: StreamInput): string {
   // Parts joined once: checking the end of a growing string would flatten it every time.
   const parts: string[] = [];
   let endsWithNewline = true;
-  for (const { source, item } of input.segments) {
+  for (const { source, item } of [...input.segments, ...input.added.map((item) => ({ source: '', item }))]) {
     let text = item ? textOf(item) : source;
+    if (text === '') continue; // a dropped item, or an empty tail
     if (item?.edited !== undefined) {
       if (!endsWithNewline) parts.push('\n');
       // A document after another needs its separator; yaml prints `---` only if the source had it.

@@ -2,6 +2,7 @@
 // object. A problem with one object is an error result; the others are still read, so one run
 // shows every problem.
 import { type Result, ResultsError, result } from '../results.js';
+import { isNetworkPolicy, type NetworkPolicy, readNetworkPolicy } from './network-policy.js';
 import type { KrmObject } from './read.js';
 import { readService, type Service } from './service.js';
 import { readWorkload, unknownVersionOf, type Workload, workloadKindOf } from './workload.js';
@@ -9,6 +10,7 @@ import { readWorkload, unknownVersionOf, type Workload, workloadKindOf } from '.
 export interface Inventory {
   workloads: Workload[];
   services: Service[];
+  networkPolicies: NetworkPolicy[];
   results: Result[];
 }
 
@@ -16,7 +18,7 @@ export const isService = (apiVersion: string, kind: string) => apiVersion === 'v
 
 /** Whether the plan reads this object as plain data. */
 export const isReadByPlan = (apiVersion: string, kind: string) =>
-  isService(apiVersion, kind) || workloadKindOf(apiVersion, kind) !== undefined;
+  isService(apiVersion, kind) || isNetworkPolicy(apiVersion, kind) || workloadKindOf(apiVersion, kind) !== undefined;
 
 /** Adds one object to the inventory; its problems become error results there. */
 export function takeStock(inventory: Inventory, object: KrmObject): void {
@@ -37,6 +39,8 @@ function readOne(object: KrmObject, inventory: Inventory): void {
     inventory.workloads.push(readWorkload(object, workloadKind));
   } else if (isService(apiVersion, kind)) {
     inventory.services.push(readService(object));
+  } else if (isNetworkPolicy(apiVersion, kind)) {
+    inventory.networkPolicies.push(readNetworkPolicy(object));
   } else {
     const known = unknownVersionOf(apiVersion, kind);
     if (!known) return;

@@ -4,11 +4,15 @@
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { APP_PORT, INJECT } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
+import type { NetworkPolicy } from '../objects/network-policy.js';
+import type { ObjectAt } from '../objects/read.js';
 import type { Service } from '../objects/service.js';
+import type { Obj } from '../objects/shape.js';
 import type { Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { decideSidecar, type SidecarDecision } from './decide.js';
 import { pairServices } from './pairing.js';
+import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
 
@@ -26,6 +30,10 @@ export type { ServicePlan };
 export interface Plan {
   workloads: WorkloadPlan[];
   services: ServicePlan[];
+  networkPolicies: PolicyPlan[];
+  /** Objects to add, and objects an earlier run added that go (networkPolicies: generate). */
+  added: Obj[];
+  dropped: ObjectAt[];
   results: Result[];
 }
 
@@ -33,6 +41,7 @@ export function planInjection(
   config: InjectionConfig,
   workloads: readonly Workload[],
   services: readonly Service[],
+  networkPolicies: readonly NetworkPolicy[] = [],
 ): Plan {
   const pairing = pairServices(workloads, services);
   const results: Result[] = [];
@@ -53,7 +62,17 @@ export function planInjection(
     results.push(...planned.results);
     return planned.plan;
   });
-  return { workloads: workloadPlans, services: servicePlans, results };
+  const planned = workloadPlans.map((p) => ({ workload: p.workload, mappings: mappingsOf.get(p.workload) }));
+  const policies = planPolicies(config, networkPolicies, planned);
+  results.push(...policies.results);
+  return {
+    workloads: workloadPlans,
+    services: servicePlans,
+    networkPolicies: policies.plans,
+    added: policies.generated,
+    dropped: policies.dropped.map((p) => p.at),
+    results,
+  };
 }
 
 function planWorkload(

@@ -1,0 +1,88 @@
+// NetworkPolicies as plain data: which pods they select and what their ingress rules admit, with
+// the ports an earlier run added (or removed) taken back out, so the plan starts from what the
+// user wrote.
+import { isDeepStrictEqual } from 'node:util';
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import * as z from 'zod/mini';
+import { GENERATED_BY, POLICY_PORTS } from '../annotations.js';
+import type { Subject } from '../results.js';
+import type { IntOrString } from './ports.js';
+import type { KrmObject, ObjectAt } from './read.js';
+import { checkShape, isObj, type Obj, readJsonAnnotation, stringMap } from './shape.js';
+
+/** One `ingress[].ports[]` entry as written: a number or a name, or a range with endPort. */
+export interface PolicyPort {
+  protocol?: string;
+  port?: IntOrString;
+  endPort?: number;
+}
+
+/** What an earlier run did to one rule: the ports the user wrote, and what it wrote instead. */
+export interface RuleRecord {
+  rule: number;
+  ports: PolicyPort[];
+  wrote: PolicyPort[];
+}
+
+export interface NetworkPolicy extends Subject {
+  order: number;
+  at: ObjectAt;
+  podSelector: LabelSelector;
+  /** Whether the policy restricts ingress at all (policyTypes, or ingress rules present). */
+  restrictsIngress: boolean;
+  /** Each ingress rule's ports as the user wrote them; undefined admits every port. */
+  rules: (readonly PolicyPort[] | undefined)[];
+  /** What the object holds now, for the apply step to change only what differs. */
+  current: { rules: (readonly PolicyPort[] | undefined)[]; record?: string };
+  /** Set on a policy this function generated: the injection's name, and the whole object. */
+  generated?: { by: string; object: Obj };
+}
+
+export const isNetworkPolicy = (apiVersion: string, kind: string) =>
+  kind === 'NetworkPolicy' && (apiVersion === 'networking.k8s.io/v1' || apiVersion === 'extensions/v1beta1');
+
+const policyPort = z.looseObject({
+  protocol: z.optional(z.string()),
+  port: z.optional(z.union([z.int(), z.string()])),
+  endPort: z.optional(z.int()),
+});
+const ingressShape = z.nullish(z.array(z.looseObject({ ports: z.nullish(z.array(policyPort)) })));
+const selectorShape = z.nullish(z.looseObject({}));
+
+const isRecordList = (v: unknown): v is RuleRecord[] =>
+  Array.isArray(v) &&
+  v.every((r) => isObj(r) && typeof r.rule === 'number' && Array.isArray(r.ports) && Array.isArray(r.wrote));
+
+export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
+  const plain = object.plain!;
+  const about: Subject = object;
+  const spec = isObj(plain.spec) ? plain.spec : {};
+  const metadata = isObj(plain.metadata) ? plain.metadata : {};
+  const annotations = stringMap(metadata.annotations, about, 'metadata.annotations');
+  const remedy = 'restore the ingress ports and remove it by hand';
+  const records =
+    readJsonAnnotation(annotations, POLICY_PORTS, isRecordList, about, 'metadata.annotations', remedy) ?? [];
+  const ingress = checkShape(ingressShape, spec.ingress, about, 'spec.ingress') ?? [];
+  const podSelector = (checkShape(selectorShape, spec.podSelector, about, 'spec.podSelector') ?? {}) as LabelSelector;
+  const types = Array.isArray(spec.policyTypes) ? spec.policyTypes : undefined;
+  const current = ingress.map((r) => (r.ports && r.ports.length > 0 ? (r.ports as PolicyPort[]) : undefined));
+  // A rule an earlier run changed, and nobody since, goes back to what the user wrote.
+  const rules = current.map((ports, i) => {
+    const record = records.find((r) => r.rule === i);
+    return record && isDeepStrictEqual(ports, record.wrote) ? record.ports : ports;
+  });
+  return {
+    ref: object.ref,
+    ...(object.file ? { file: object.file } : {}),
+    order: object.order,
+    at: object.at,
+    podSelector,
+    restrictsIngress: types ? types.includes('Ingress') : true,
+    rules,
+    current: {
+      rules: current,
+      ...(annotations[POLICY_PORTS] !== undefined ? { record: annotations[POLICY_PORTS] } : {}),
+    },
+    ...(annotations[GENERATED_BY] !== undefined ? { generated: { by: annotations[GENERATED_BY], object: plain } } : {}),
+  };
+}

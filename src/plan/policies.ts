@@ -1,0 +1,277 @@
+// NetworkPolicies follow the port change. Traffic through a rewired Service now arrives on the
+// sidecar's listen port; a policy that admitted the app port and not the listen port would drop
+// it (an outage). Per `spec.networkPolicies`:
+//   follow  (default) every ingress rule that admits a moved app port also admits its listen port;
+//   replace as follow, and the app port is taken out, so the app is reachable only through the WAF;
+//   keep    nothing changes; each rule that now blocks the new path is named in a warning.
+// A rule with no ports admits everything, the app port included: that is a warning, whatever the
+// mode. The sidecar-to-app hop is on localhost, which no policy can block.
+import { isDeepStrictEqual } from 'node:util';
+import { GENERATED_BY, GENERATED_FOR } from '../annotations.js';
+import type { InjectionConfig } from '../config/schema.js';
+import { appContainersOf } from '../objects/mesh.js';
+import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-policy.js';
+import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
+import { matchesSelector } from '../objects/selector.js';
+import type { Obj } from '../objects/shape.js';
+import type { Workload } from '../objects/workload.js';
+import { type ResourceRef, type Result, result } from '../results.js';
+import type { ResolvedMapping } from './decide.js';
+
+export interface PolicyPlan {
+  policy: NetworkPolicy;
+  /** Each ingress rule's ports as they should be (undefined: every port, as written). */
+  rules: (readonly PolicyPort[] | undefined)[];
+  records: RuleRecord[];
+}
+
+/** A workload of the input, with its mappings when it gets the sidecar now. */
+export interface PlannedWorkload {
+  workload: Workload;
+  mappings?: readonly ResolvedMapping[];
+}
+
+type Injected = { workload: Workload; mappings: readonly ResolvedMapping[] };
+
+const sameNamespace = (a: string | undefined, b: string | undefined) => (a ?? '') === (b ?? '');
+
+export interface PoliciesPlan {
+  plans: PolicyPlan[];
+  /** NetworkPolicies to add (networkPolicies: generate), as plain objects. */
+  generated: Obj[];
+  /** Policies an earlier run generated that are no longer wanted. */
+  dropped: NetworkPolicy[];
+  results: Result[];
+}
+
+export function planPolicies(
+  config: InjectionConfig,
+  policies: readonly NetworkPolicy[],
+  workloads: readonly PlannedWorkload[],
+): PoliciesPlan {
+  const results: Result[] = [];
+  // Policies this injection generated are its own output, never the user's: regenerated or dropped.
+  const isOurs = (p: NetworkPolicy) => p.generated?.by === config.name && p.at.path.length === 0;
+  const ours = policies.filter(isOurs);
+  const theirs = policies.filter((p) => !isOurs(p));
+  const plans = theirs.map((policy) => {
+    const planned = planPolicy(config, policy, selectedBy(policy, workloads));
+    results.push(...planned.results);
+    return planned.plan;
+  });
+  const wanted =
+    config.networkPolicies === 'generate' ? unguarded(theirs, workloads).map((w) => generatedPolicy(config, w)) : [];
+  const same = (p: NetworkPolicy, g: Generated) => isDeepStrictEqual(p.generated?.object, g.object);
+  const generated = wanted.filter((g) => !ours.some((p) => same(p, g)));
+  const dropped = ours.filter((p) => !wanted.some((g) => same(p, g)));
+  for (const g of generated) {
+    const ports = g.ports.map((p) => p.port).join(', ');
+    results.push(
+      result('info', `generated for ${g.workload}: admits ingress on ${ports} only, not on the fronted app ports`, g),
+    );
+  }
+  for (const p of dropped)
+    results.push(result('info', 'removed: it was generated for a workload that no longer gets this sidecar', p));
+  return { plans, generated: generated.map((g) => g.object), dropped, results };
+}
+
+interface Generated {
+  ref: ResourceRef;
+  workload: string;
+  ports: PolicyPort[];
+  object: Obj;
+}
+
+/** Injected workloads that no policy restricting ingress selects: east-west traffic reaches their app. */
+function unguarded(policies: readonly NetworkPolicy[], workloads: readonly PlannedWorkload[]): Injected[] {
+  const guarding = policies.filter((p) => p.restrictsIngress);
+  return workloads
+    .filter((p): p is Injected => p.mappings !== undefined)
+    .filter((p) => !guarding.some((policy) => selectedBy(policy, [p]).length > 0));
+}
+
+/**
+ * One policy per unguarded injected workload: ingress on the listen ports and on the pod's other
+ * ports, not on the fronted app ports. Named after the workload and labelled, so a later run finds
+ * it again and removes it when the workload no longer gets the sidecar.
+ */
+function generatedPolicy(config: InjectionConfig, { workload: w, mappings }: Injected): Generated {
+  const fronted = (p: { containerPort: number; protocol: Protocol }) =>
+    mappings.some((m) => m.appPort === p.containerPort && m.protocol === p.protocol);
+  const other = declaredPorts(w.containers).filter((p) => !fronted(p));
+  const port = (n: number, protocol: Protocol): PolicyPort => ({
+    ...(protocol !== 'TCP' ? { protocol } : {}),
+    port: n,
+  });
+  const ports: PolicyPort[] = [];
+  for (const p of [
+    ...mappings.map((m) => port(m.listenPort, m.protocol)),
+    ...other.map((p) => port(p.containerPort, p.protocol)),
+  ])
+    if (!ports.some((q) => isDeepStrictEqual(q, p))) ports.push(p);
+  const name = `${w.ref.name}-${config.name}`.slice(0, 253);
+  const ref: ResourceRef = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    name,
+    ...(w.ref.namespace ? { namespace: w.ref.namespace } : {}),
+  };
+  const object = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: {
+      name,
+      ...(w.ref.namespace ? { namespace: w.ref.namespace } : {}),
+      labels: { 'app.kubernetes.io/managed-by': 'inject-sidecar' },
+      annotations: { [GENERATED_BY]: config.name, [GENERATED_FOR]: `${w.ref.kind}/${w.ref.name}` },
+    },
+    spec: { podSelector: { matchLabels: { ...w.podLabels } }, policyTypes: ['Ingress'], ingress: [{ ports }] },
+  };
+  return { ref, workload: `${w.ref.kind} ${w.ref.name}`, ports, object };
+}
+
+function selectedBy(policy: NetworkPolicy, workloads: readonly PlannedWorkload[]): PlannedWorkload[] {
+  return workloads.filter(
+    ({ workload: w }) =>
+      w.missing === undefined &&
+      sameNamespace(w.ref.namespace, policy.ref.namespace) &&
+      matchesSelector(policy.podSelector, w.podLabels),
+  );
+}
+
+function planPolicy(
+  config: InjectionConfig,
+  policy: NetworkPolicy,
+  selected: readonly PlannedWorkload[],
+): { plan: PolicyPlan; results: Result[] } {
+  const asWritten: PolicyPlan = { policy, rules: policy.rules, records: [] };
+  const injected = selected.filter((p): p is Injected => p.mappings !== undefined);
+  if (!policy.restrictsIngress || injected.length === 0) return { plan: asWritten, results: [] };
+  const everyPodInjected = injected.length === selected.length;
+  const plan: PolicyPlan = { policy, rules: [], records: [] };
+  const results: Result[] = [];
+  policy.rules.forEach((ports, i) => {
+    const field = `spec.ingress[${i}].ports`;
+    if (ports === undefined) {
+      plan.rules.push(undefined);
+      const message = `ingress[${i}] admits every port, so ${appPortsOf(injected)} ${plural(injected) ? 'stay' : 'stays'} reachable without the sidecar`;
+      results.push(result('warning', message, policy, `spec.ingress[${i}]`));
+      return;
+    }
+    const moved = movedPorts(ports, injected);
+    if (moved.length === 0) {
+      plan.rules.push(ports);
+      return;
+    }
+    if (config.networkPolicies === 'keep') {
+      plan.rules.push(ports);
+      const message = `ingress[${i}] admits app port ${list(moved, 'appPort')} but not listen port ${list(moved, 'listenPort')}, so traffic through the rewired Service is dropped (networkPolicies: keep)`;
+      results.push(result('warning', message, policy, field));
+      return;
+    }
+    let wanted = withListenPorts(ports, moved);
+    if (config.networkPolicies === 'replace') {
+      if (everyPodInjected) wanted = withoutAppPorts(wanted, moved, injected);
+      else {
+        const message = `ingress[${i}] keeps app port ${list(moved, 'appPort')}: the policy also selects pods without the sidecar (networkPolicies: replace)`;
+        results.push(result('warning', message, policy, field));
+      }
+    }
+    plan.rules.push(wanted);
+    if (isDeepStrictEqual(wanted, ports)) return;
+    plan.records.push({ rule: i, ports: [...ports], wrote: [...wanted] });
+    const verb = config.networkPolicies === 'replace' && everyPodInjected ? 'instead of' : 'beside';
+    const message = `ingress[${i}]: admits listen port ${list(moved, 'listenPort')} ${verb} app port ${list(moved, 'appPort')} (sidecar)`;
+    results.push(result('info', message, policy, field));
+  });
+  return { plan, results };
+}
+
+const plural = (injected: readonly Injected[]) =>
+  new Set(injected.flatMap((i) => i.mappings.map((m) => m.appPort))).size > 1;
+const appPortsOf = (injected: readonly Injected[]) => {
+  const ports = [...new Set(injected.flatMap((i) => i.mappings.map((m) => m.appPort)))];
+  return `app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
+};
+const list = (moved: readonly Moved[], key: 'appPort' | 'listenPort') =>
+  [...new Set(moved.map((m) => m[key]))].join(', ');
+
+interface Moved {
+  appPort: number;
+  listenPort: number;
+  protocol: Protocol;
+}
+
+/** Whether a port entry admits this port of this workload's pod (a name resolves per pod). */
+function admits(
+  entry: PolicyPort,
+  port: number,
+  protocol: Protocol,
+  w: Workload,
+  sidecarNames: Map<string, number>,
+): boolean {
+  if (protocolOf(entry) !== protocol) return false;
+  if (entry.port === undefined) return true;
+  if (typeof entry.port === 'string') {
+    const resolved =
+      resolvePort(entry.port, declaredPorts(appContainersOf(w.containers)), protocol) ?? sidecarNames.get(entry.port);
+    return resolved === port;
+  }
+  return entry.endPort !== undefined ? entry.port <= port && port <= entry.endPort : entry.port === port;
+}
+
+/** The app ports this rule admits in some injected pod, with the listen port each moved to. */
+function movedPorts(ports: readonly PolicyPort[], injected: readonly Injected[]): Moved[] {
+  const moved: Moved[] = [];
+  for (const { workload, mappings } of injected) {
+    const sidecarNames = new Map(mappings.filter((m) => m.name).map((m) => [m.name!, m.listenPort]));
+    for (const m of mappings) {
+      if (!ports.some((e) => admits(e, m.appPort, m.protocol, workload, sidecarNames))) continue;
+      if (ports.some((e) => admits(e, m.listenPort, m.protocol, workload, sidecarNames))) continue;
+      if (!moved.some((x) => x.listenPort === m.listenPort && x.protocol === m.protocol)) moved.push(m);
+    }
+  }
+  return moved;
+}
+
+/** The rule's ports with each missing listen port added, as a number (names on sidecars are CNI-specific). */
+function withListenPorts(ports: readonly PolicyPort[], moved: readonly Moved[]): PolicyPort[] {
+  const out = [...ports];
+  for (const m of moved) {
+    const like = ports.find((e) => protocolOf(e) === m.protocol);
+    out.push({ ...(like?.protocol !== undefined ? { protocol: like.protocol } : {}), port: m.listenPort });
+  }
+  return out;
+}
+
+/** The rule's ports with the moved app ports taken out: entries removed, ranges split around them. */
+function withoutAppPorts(
+  ports: readonly PolicyPort[],
+  moved: readonly Moved[],
+  injected: readonly Injected[],
+): PolicyPort[] {
+  const out: PolicyPort[] = [];
+  for (const entry of ports) {
+    const hit = moved.find((m) =>
+      injected.some(({ workload, mappings }) => {
+        const names = new Map(mappings.filter((x) => x.name).map((x) => [x.name!, x.listenPort]));
+        return admits(entry, m.appPort, m.protocol, workload, names);
+      }),
+    );
+    if (!hit || entry.port === undefined) {
+      out.push(entry);
+      continue;
+    }
+    if (typeof entry.port === 'number' && entry.endPort !== undefined)
+      out.push(...splitRange(entry, entry.port, entry.endPort, hit.appPort));
+  }
+  return out;
+}
+
+/** A range with one port taken out: up to two ranges, or single ports where a part is one port wide. */
+function splitRange(entry: PolicyPort, start: number, end: number, hole: number): PolicyPort[] {
+  const { endPort: _range, ...single } = entry;
+  const part = (from: number, to: number): PolicyPort[] =>
+    from > to ? [] : [to > from ? { ...single, port: from, endPort: to } : { ...single, port: from }];
+  return [...part(start, hole - 1), ...part(hole + 1, end)];
+}
