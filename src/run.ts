@@ -52,7 +52,7 @@ const stderrOf = (results: readonly Result[]) =>
 
 /** Reads each item's objects into the inventory as the edge hands the item over. */
 function objectReader(mode: InputMode) {
-  const inventory: Inventory = { workloads: [], services: [], networkPolicies: [], results: [] };
+  const inventory: Inventory = { workloads: [], services: [], networkPolicies: [], autoscalers: [], results: [] };
   const sink: ObjectSink = { count: 0, problems: inventory.results, take: (object) => takeStock(inventory, object) };
   const read = (item: Item, index: number, doc: Document) => readObjects(item, index, doc, mode, isReadByPlan, sink);
   return { inventory, read };
@@ -69,7 +69,7 @@ interface Edge {
 function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | undefined): Result[] {
   let results = [...inventory.results];
   if (!config) return results;
-  const plan = planInjection(config, inventory.workloads, inventory.services, inventory.networkPolicies);
+  const plan = planInjection(config, inventory);
   // concat, not push(...): a large input has more results than a call has room for arguments.
   results = results.concat(plan.results);
   if (hasErrors(results)) return results;

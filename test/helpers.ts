@@ -27,6 +27,7 @@ export function workload(
     labels: opts.labels ?? { waf: 'enabled' },
     annotations: opts.annotations ?? {},
     podLabels: opts.podLabels ?? { app: name },
+    hostNetwork: false,
     podAnnotations: {},
     containers: opts.containers ?? [{ name: 'app', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }],
     initContainers: [],

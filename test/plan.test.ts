@@ -78,7 +78,7 @@ describe('app port when appPort is omitted, in order', () => {
     },
   ];
   it.each(table)('$name', ({ w, svcPorts, expected }) => {
-    const plan = planInjection(omitted, [w], [service('s', { app: 'w' }, svcPorts)]);
+    const plan = planInjection(omitted, { workloads: [w], services: [service('s', { app: 'w' }, svcPorts)] });
     const d = plan.workloads[0]!.decision;
     expect(d.gets ? d.mappings[0]!.appPort : undefined).toBe(expected);
     if (expected === undefined)
@@ -116,7 +116,8 @@ describe('which entries apply: the workload must have the app port', () => {
     ],
   ] as const)('%s', (_n, containers, svcPorts, expected) => {
     const w = workload('w', { containers: containers as never });
-    const d = planInjection(two, [w], [service('s', { app: 'w' }, [...svcPorts])]).workloads[0]!.decision;
+    const d = planInjection(two, { workloads: [w], services: [service('s', { app: 'w' }, [...svcPorts])] })
+      .workloads[0]!.decision;
     expect(d.gets && d.mappings.map((m) => [m.appPort, m.listenPort])).toEqual(expected);
   });
 });
@@ -134,14 +135,20 @@ describe('the one predicate: injection and rewiring agree', () => {
     },
   ])('$name', ({ labels, annotations, gets }) => {
     const w = workload('w', { labels, annotations });
-    const plan = planInjection(c, [w], [service('s', { app: 'w' }, [{ port: 80, targetPort: 8080 }])]);
+    const plan = planInjection(c, {
+      workloads: [w],
+      services: [service('s', { app: 'w' }, [{ port: 80, targetPort: 8080 }])],
+    });
     expect(plan.workloads[0]!.sidecar !== undefined).toBe(gets);
     expect(plan.services[0]!.targetPorts).toEqual([gets ? 8443 : 8080]);
   });
   it('a StatefulSet is not injected yet, and a Service over it and a Deployment is left alone', () => {
     const d = workload('d', { podLabels: { app: 'x' } });
     const s = workload('s', { kind: 'StatefulSet', podLabels: { app: 'x' } });
-    const plan = planInjection(c, [d, s], [service('x', { app: 'x' }, [{ port: 80, targetPort: 8080 }])]);
+    const plan = planInjection(c, {
+      workloads: [d, s],
+      services: [service('x', { app: 'x' }, [{ port: 80, targetPort: 8080 }])],
+    });
     expect(plan.services[0]!.targetPorts).toEqual([8080]);
     expect(plan.results).toContainEqual(
       expect.objectContaining({
@@ -151,7 +158,10 @@ describe('the one predicate: injection and rewiring agree', () => {
     );
   });
   it('a namespace outside spec.namespaces is not selected', () => {
-    const plan = planInjection({ ...c, namespaces: ['shop'] }, [workload('w', { namespace: 'ops' })], []);
+    const plan = planInjection(
+      { ...c, namespaces: ['shop'] },
+      { workloads: [workload('w', { namespace: 'ops' })], services: [] },
+    );
     expect(plan.workloads[0]!.decision).toEqual({ gets: false, why: 'not-selected' });
   });
 });
@@ -165,7 +175,7 @@ describe('the sidecar', () => {
       ],
       { container: { name: 'waf', image: 'w', env: [{ name: 'UPSTREAM', value: '127.0.0.1:$(APP_PORT)' }] } },
     );
-    const sidecar = planInjection(c, [workload('w')], []).workloads[0]!.sidecar!;
+    const sidecar = planInjection(c, { workloads: [workload('w')], services: [] }).workloads[0]!.sidecar!;
     expect(sidecar.env).toEqual([
       { name: 'APP_PORT', value: '8080' },
       { name: 'APP_PORT_8443', value: '8080' },
@@ -184,7 +194,7 @@ describe('the sidecar', () => {
   ])('is an error naming the workload on %s', (_n, container, listenPort, message) => {
     const c = config([{ appPort: 'http', listenPort, protocol: 'TCP' }], { container });
     const w = workload('w');
-    const plan = planInjection(c, [w], []);
+    const plan = planInjection(c, { workloads: [w], services: [] });
     expect(plan.results).toEqual([
       expect.objectContaining({ severity: 'error', resourceRef: w.ref, message: expect.stringMatching(message) }),
     ]);

@@ -2,6 +2,7 @@
 // object. A problem with one object is an error result; the others are still read, so one run
 // shows every problem.
 import { type Result, ResultsError, result } from '../results.js';
+import { type Autoscaler, isAutoscaler, readAutoscaler } from './autoscaler.js';
 import { isNetworkPolicy, type NetworkPolicy, readNetworkPolicy } from './network-policy.js';
 import type { KrmObject } from './read.js';
 import { readService, type Service } from './service.js';
@@ -11,6 +12,7 @@ export interface Inventory {
   workloads: Workload[];
   services: Service[];
   networkPolicies: NetworkPolicy[];
+  autoscalers: Autoscaler[];
   results: Result[];
 }
 
@@ -18,7 +20,10 @@ export const isService = (apiVersion: string, kind: string) => apiVersion === 'v
 
 /** Whether the plan reads this object as plain data. */
 export const isReadByPlan = (apiVersion: string, kind: string) =>
-  isService(apiVersion, kind) || isNetworkPolicy(apiVersion, kind) || workloadKindOf(apiVersion, kind) !== undefined;
+  isService(apiVersion, kind) ||
+  isNetworkPolicy(apiVersion, kind) ||
+  isAutoscaler(apiVersion, kind) ||
+  workloadKindOf(apiVersion, kind) !== undefined;
 
 /** Adds one object to the inventory; its problems become error results there. */
 export function takeStock(inventory: Inventory, object: KrmObject): void {
@@ -41,6 +46,8 @@ function readOne(object: KrmObject, inventory: Inventory): void {
     inventory.services.push(readService(object));
   } else if (isNetworkPolicy(apiVersion, kind)) {
     inventory.networkPolicies.push(readNetworkPolicy(object));
+  } else if (isAutoscaler(apiVersion, kind)) {
+    inventory.autoscalers.push(readAutoscaler(object));
   } else {
     const known = unknownVersionOf(apiVersion, kind);
     if (!known) return;

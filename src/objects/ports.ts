@@ -9,21 +9,27 @@ export interface DeclaredPort {
   name?: string;
   containerPort: number;
   protocol: Protocol;
+  /** Published on the node's address too. */
+  hostPort?: number;
+  /** Where it is declared: `containers[0].ports[1]`. */
+  at: string;
 }
 
 export function declaredPorts(containers: readonly Container[]): DeclaredPort[] {
   const out: DeclaredPort[] = [];
-  for (const c of containers) {
-    for (const p of c.ports ?? []) {
-      if (typeof p?.containerPort !== 'number') continue;
+  containers.forEach((c, i) => {
+    (c.ports ?? []).forEach((p, j) => {
+      if (typeof p?.containerPort !== 'number') return;
       out.push({
         container: c.name,
         ...(p.name ? { name: p.name } : {}),
         containerPort: p.containerPort,
         protocol: protocolOf(p),
+        ...(typeof p.hostPort === 'number' ? { hostPort: p.hostPort } : {}),
+        at: `containers[${i}].ports[${j}]`,
       });
-    }
-  }
+    });
+  });
   return out;
 }
 

@@ -63,6 +63,8 @@ export interface Workload extends Subject {
   annotations: StringMap;
   /** The path of the pod template or pod spec this object lacks (a kustomize patch, say). */
   missing?: string;
+  /** `hostNetwork: true`: the pod's ports are the node's. */
+  hostNetwork: boolean;
   podLabels: StringMap;
   podAnnotations: StringMap;
   /** The pod's containers less an earlier run's sidecar (mesh proxies included). */
@@ -135,7 +137,7 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): Workload {
   const podSpec = template && isObj(template.spec) ? template.spec : undefined;
   if (!template || !podSpec) {
     const missing = template ? below(base, 'spec') : base;
-    const empty = { podLabels: {}, podAnnotations: {}, containers: [], initContainers: [] };
+    const empty = { podLabels: {}, podAnnotations: {}, containers: [], initContainers: [], hostNetwork: false };
     return { ...common, missing, ...empty, current: { podAnnotations: {} } };
   }
   const at = (field: string) => below(base, field);
@@ -148,6 +150,7 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): Workload {
   return {
     ...common,
     podLabels: stringMap(podMetadata.labels, about, at('metadata.labels')),
+    hostNetwork: podSpec.hostNetwork === true,
     podAnnotations: userAnnotations,
     containers: appContainers,
     initContainers: containerList(podSpec.initContainers, about, at('spec.initContainers')),

@@ -30,7 +30,7 @@ export interface ResolvedMapping {
 
 export type SidecarDecision =
   | { gets: true; mappings: ResolvedMapping[] }
-  | { gets: false; why: 'not-injectable' | 'not-selected' | 'opted-out' }
+  | { gets: false; why: 'not-injectable' | 'not-selected' | 'opted-out' | 'host-network' }
   | { gets: false; why: 'no-pod-template' | 'no-app-port' | 'app-port-twice'; detail: string };
 
 /** What the workload's pod offers as app ports: declared by app containers, targeted by its Services. */
@@ -51,6 +51,7 @@ export function decideSidecar(config: InjectionConfig, w: Workload, services: re
   if (!isSelected(config, w)) return { gets: false, why: 'not-selected' };
   if (optedOut(w)) return { gets: false, why: 'opted-out' };
   if (w.missing !== undefined) return { gets: false, why: 'no-pod-template', detail: w.missing };
+  if (w.hostNetwork) return { gets: false, why: 'host-network' };
   const ports = appPortsOf(w, services);
   const mappings: ResolvedMapping[] = [];
   const reasons: string[] = [];

@@ -4,13 +4,16 @@
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { APP_PORT, INJECT } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
+import type { Autoscaler } from '../objects/autoscaler.js';
 import type { NetworkPolicy } from '../objects/network-policy.js';
+import { declaredPorts } from '../objects/ports.js';
 import type { ObjectAt } from '../objects/read.js';
 import type { Service } from '../objects/service.js';
 import type { Obj } from '../objects/shape.js';
 import type { Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
-import { decideSidecar, type SidecarDecision } from './decide.js';
+import { autoscalerWarnings } from './autoscalers.js';
+import { decideSidecar, type ResolvedMapping, type SidecarDecision } from './decide.js';
 import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
@@ -37,12 +40,16 @@ export interface Plan {
   results: Result[];
 }
 
-export function planInjection(
-  config: InjectionConfig,
-  workloads: readonly Workload[],
-  services: readonly Service[],
-  networkPolicies: readonly NetworkPolicy[] = [],
-): Plan {
+/** What the plan reads; the unit tables pass only what they need. */
+export interface PlanInput {
+  workloads: readonly Workload[];
+  services: readonly Service[];
+  networkPolicies?: readonly NetworkPolicy[];
+  autoscalers?: readonly Autoscaler[];
+}
+
+export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
+  const { workloads, services, networkPolicies = [], autoscalers = [] } = input;
   const pairing = pairServices(workloads, services);
   const results: Result[] = [];
   const workloadPlans = workloads.map((w) => {
@@ -65,6 +72,8 @@ export function planInjection(
   const planned = workloadPlans.map((p) => ({ workload: p.workload, mappings: mappingsOf.get(p.workload) }));
   const policies = planPolicies(config, networkPolicies, planned);
   results.push(...policies.results);
+  const injected = planned.filter((p) => p.mappings !== undefined).map((p) => p.workload);
+  results.push(...autoscalerWarnings(config, autoscalers, injected));
   return {
     workloads: workloadPlans,
     services: servicePlans,
@@ -95,7 +104,7 @@ function planWorkload(
   const message = `sidecar "${sidecar.name}" in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
   return {
     plan: { workload: w, decision, sidecar, podAnnotations: injectedAnnotations(w, sidecar, decision.mappings) },
-    results: [result('info', message, w)],
+    results: [result('info', message, w), ...hostPortWarnings(w, decision.mappings)],
   };
 }
 
@@ -117,9 +126,30 @@ function whyNoSidecar(decision: Exclude<SidecarDecision, { gets: true }>, w: Wor
       const remedy = `Declare the port, or name it with the ${APP_PORT} annotation.`;
       return [result('warning', `selected, but left without a sidecar. ${decision.detail} ${remedy}`, w)];
     }
+    case 'host-network': {
+      const why = "its ports are the node's, so traffic cannot be sent through a sidecar (Istio skips such pods too)";
+      return [
+        result('warning', `selected, but left alone: hostNetwork: true; ${why}`, w, `${base(w)}spec.hostNetwork`),
+      ];
+    }
     case 'app-port-twice':
       return [result('error', decision.detail, w)];
     default:
       return [];
   }
+}
+
+const base = (w: Workload) => (w.kind.podTemplatePath.length ? `${w.kind.podTemplatePath.join('.')}.` : '');
+
+/** A fronted app port also published on the node is a path to the app that skips the sidecar. */
+function hostPortWarnings(w: Workload, mappings: readonly ResolvedMapping[]): Result[] {
+  return declaredPorts(w.containers)
+    .filter(
+      (p) =>
+        p.hostPort !== undefined && mappings.some((m) => m.appPort === p.containerPort && m.protocol === p.protocol),
+    )
+    .map((p) => {
+      const message = `app port ${p.containerPort} of container "${p.container}" is published on the node as hostPort ${p.hostPort}: that path reaches the app without the sidecar`;
+      return result('warning', message, w, `${base(w)}spec.${p.at}.hostPort`);
+    });
 }
