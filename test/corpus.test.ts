@@ -18,7 +18,15 @@ import { basename, dirname, join, relative } from 'node:path';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { checkInvariants, type Finding, matchesLabelSelector, type Obj, podOf, type Tally } from './invariants.js';
+import {
+  checkInvariants,
+  checkPolicies,
+  type Finding,
+  matchesLabelSelector,
+  type Obj,
+  podOf,
+  type Tally,
+} from './invariants.js';
 import { fn, inCI, objectsOf, repo, run, snapshot, tool } from './tools.js';
 
 const corpus = join(repo, '../shared/corpus');
@@ -245,17 +253,7 @@ describe.skipIf(!haveCorpus)('corpus through standalone kustomize', () => {
             continue;
           }
           // kustomize ignores results; the function's warnings reach the user on stderr.
-          const findings: Finding[] = r.stderr
-            .split('\n')
-            .map((l) => /^inject-sidecar: (warning|error): (\S+) (?:([^/\s]+)\/)?([^:\s]+): (.*)$/.exec(l))
-            .filter((m): m is RegExpExecArray => m !== null)
-            .map((m) => ({
-              severity: m[1]!,
-              kind: m[2]!,
-              ...(m[3] ? { namespace: m[3] } : {}),
-              name: m[4]!,
-              message: m[5]!,
-            }));
+          const findings = findingsFromStderr(r.stderr);
           const tally: Tally = { workloads: 0, injected: 0, servicesRewired: 0 };
           const b = checkInvariants(
             objectsOf(baseline.stdout),
@@ -290,3 +288,129 @@ function echoCopy(root: string, packages: { dir: string }[]): string {
   }
   return dir;
 }
+
+// Packages that carry real NetworkPolicies beside their workloads: every rewired path must stay
+// open through the policies, and no policy may change beyond its ingress ports.
+const withPolicies = [
+  {
+    name: 'sock-shop',
+    files: ['sock-shop/deploy/kubernetes/complete-demo.yaml', 'sock-shop/deploy/kubernetes/manifests-policy'],
+  },
+  {
+    name: 'online-boutique',
+    files: [
+      'online-boutique/release/kubernetes-manifests.yaml',
+      'online-boutique/kustomize/components/network-policies',
+    ],
+  },
+];
+const filesOf = (paths: string[]) =>
+  paths
+    .map((p) => join(corpus, p))
+    .flatMap((p) =>
+      statSync(p).isDirectory() ? walk(p).filter((f) => /\.ya?ml$/.test(f) && !isKustomization(f)) : [p],
+    )
+    // sock-shop's default-deny file is the Namespace again, with a pre-1.7 annotation: not a policy.
+    .filter((f) => !f.endsWith('netpol-default-deny.yaml'));
+
+/** kustomize ignores results; the function's warnings reach it on stderr, one per line. */
+const findingsFromStderr = (stderr: string): Finding[] =>
+  stderr
+    .split('\n')
+    .map((l) => /^inject-sidecar: (warning|error): (\S+) (?:([^/\s]+)\/)?([^:\s]+): (.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ severity: m[1]!, kind: m[2]!, ...(m[3] ? { namespace: m[3] } : {}), name: m[4]!, message: m[5]! }));
+
+describe.skipIf(!haveCorpus)('corpus NetworkPolicies', () => {
+  const kpt = tool('kpt');
+  const kustomize = tool('kustomize');
+  for (const mode of ['follow', 'replace'] as const) {
+    it.skipIf(!kpt)(`through kpt fn render, networkPolicies: ${mode}`, () => {
+      for (const set of withPolicies) {
+        const dir = mkdtempSync(join(tmpdir(), `inject-sidecar-netpol-${set.name}-`));
+        const files = filesOf(set.files);
+        for (const f of files) writeFileSync(join(dir, `${basename(dirname(f))}-${basename(f)}`), readFileSync(f));
+        const config = configObject({}, { annotations: { 'config.kubernetes.io/local-config': 'true' } });
+        writeFileSync(join(dir, 'waf.yaml'), stringify({ ...config, spec: { ...config.spec, networkPolicies: mode } }));
+        const kptfile = {
+          apiVersion: 'kpt.dev/v1',
+          kind: 'Kptfile',
+          metadata: { name: set.name },
+          pipeline: { mutators: [{ exec: fn, configPath: 'waf.yaml' }] },
+        };
+        writeFileSync(join(dir, 'Kptfile'), stringify(kptfile));
+        const input = files.flatMap((f) => objectsOf(readFileSync(f, 'utf8')));
+        const resultsDir = mkdtempSync(join(tmpdir(), 'inject-sidecar-netpol-results-'));
+        const r = run(kpt!, ['fn', 'render', dir, '--allow-exec', '--results-dir', resultsDir]);
+        expect(r.status, r.stderr).toBe(0);
+        const findings: Finding[] = parse(readFileSync(join(resultsDir, 'results.yaml'), 'utf8'))
+          .items.flatMap((i: Obj) => i.results ?? [])
+          .map((f: Obj) => ({
+            severity: f.severity,
+            kind: f.resourceRef?.kind,
+            name: f.resourceRef?.name,
+            namespace: f.resourceRef?.namespace,
+            message: f.message,
+          }));
+        const output = files.flatMap((f) =>
+          objectsOf(readFileSync(join(dir, `${basename(dirname(f))}-${basename(f)}`), 'utf8')),
+        );
+        const policies = output.filter((o) => o.kind === 'NetworkPolicy');
+        expect(policies.length).toBeGreaterThan(5);
+        expect(
+          output
+            .filter((o) => o.kind === 'Service')
+            .some((s) => s.spec.ports.some((p: Obj) => p.targetPort === LISTEN)),
+        ).toBe(true);
+        const broken = [
+          ...checkInvariants(input, output, findings, {
+            sidecarName: 'waf',
+            listenPorts: [LISTEN],
+            selected: () => true,
+          }),
+          ...checkPolicies(input, output, { sidecarName: 'waf', replaced: mode === 'replace' }),
+        ];
+        expect(broken, set.name).toEqual([]);
+        // Every policy that selects an injected pod and names its app port now names the listen port.
+        expect(
+          policies.some((p) => JSON.stringify(p.spec.ingress ?? []).includes(String(LISTEN))),
+          set.name,
+        ).toBe(true);
+        const before = snapshot(dir);
+        expect(run(kpt!, ['fn', 'render', dir, '--allow-exec']).status).toBe(0);
+        expect(snapshot(dir)).toEqual(before);
+      }
+    });
+    it.skipIf(!kustomize)(`through standalone kustomize, networkPolicies: ${mode}`, () => {
+      for (const set of withPolicies) {
+        const dir = mkdtempSync(join(tmpdir(), `inject-sidecar-netpol-kz-${set.name}-`));
+        const files = filesOf(set.files);
+        const config = configObject(
+          {},
+          { annotations: { 'config.kubernetes.io/function': stringify({ exec: { path: fn } }) } },
+        );
+        writeFileSync(join(dir, 'waf.yaml'), stringify({ ...config, spec: { ...config.spec, networkPolicies: mode } }));
+        const names = files.map((f) => `${basename(dirname(f))}-${basename(f)}`);
+        files.forEach((f, i) => writeFileSync(join(dir, names[i]!), readFileSync(f)));
+        writeFileSync(join(dir, 'kustomization.yaml'), stringify({ resources: names }));
+        const baseline = run(kustomize!, ['build', dir]);
+        expect(baseline.status, baseline.stderr).toBe(0);
+        writeFileSync(join(dir, 'kustomization.yaml'), stringify({ resources: names, transformers: ['waf.yaml'] }));
+        const r = run(kustomize!, ['build', '--enable-alpha-plugins', '--enable-exec', dir]);
+        expect(r.status, r.stderr).toBe(0);
+        const broken = [
+          ...checkInvariants(objectsOf(baseline.stdout), objectsOf(r.stdout), findingsFromStderr(r.stderr), {
+            sidecarName: 'waf',
+            listenPorts: [LISTEN],
+            selected: () => true,
+          }),
+          ...checkPolicies(objectsOf(baseline.stdout), objectsOf(r.stdout), {
+            sidecarName: 'waf',
+            replaced: mode === 'replace',
+          }),
+        ];
+        expect(broken, set.name).toEqual([]);
+      }
+    });
+  }
+});

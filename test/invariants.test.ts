@@ -1,6 +1,6 @@
 // The invariant checker must be able to fail, or the corpus and property runs prove nothing.
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, matchesLabelSelector, type Obj } from './invariants.js';
+import { checkInvariants, checkPolicies, matchesLabelSelector, type Obj } from './invariants.js';
 
 const deployment = (containers: Obj[], labels = { waf: 'on' }): Obj => ({
   apiVersion: 'apps/v1',
@@ -113,4 +113,39 @@ describe("the checker's own selector matcher", () => {
     ['Exists', { matchExpressions: [{ key: 'a', operator: 'Exists' }] }, {}, false],
     ['DoesNotExist', { matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, { b: '1' }, true],
   ])('%s', (_name, selector, labels, expected) => expect(matchesLabelSelector(selector, labels)).toBe(expected));
+});
+
+describe('checkPolicies: no rewired path is blocked', () => {
+  const policy = (ports: Obj[] | undefined): Obj => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'p' },
+    spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [ports ? { ports } : {}] },
+  });
+  const before = [deployment([app]), svc(8080), policy([{ port: 8080 }])];
+  const popts = { sidecarName: 'waf' };
+  it('passes a policy that follows', () =>
+    expect(
+      checkPolicies(before, [deployment([app, waf]), svc(8443), policy([{ port: 8080 }, { port: 8443 }])], popts),
+    ).toEqual([]));
+  it('flags a policy that still admits only the app port', () =>
+    expect(checkPolicies(before, [deployment([app, waf]), svc(8443), policy([{ port: 8080 }])], popts).join()).toMatch(
+      /admitted the app port .* but not its listen port 8443/,
+    ));
+  it('flags an app port left open after replace', () =>
+    expect(
+      checkPolicies(before, [deployment([app, waf]), svc(8443), policy([{ port: 8080 }, { port: 8443 }])], {
+        ...popts,
+        replaced: true,
+      }).join(),
+    ).toMatch(/still admits the app port/));
+  it('flags a policy changed beyond its ingress ports', () => {
+    const changed = {
+      ...policy([{ port: 8080 }, { port: 8443 }]),
+      spec: { podSelector: {}, ingress: [{ ports: [{ port: 8443 }] }] },
+    };
+    expect(checkInvariants(before, [deployment([app, waf]), svc(8443), changed], [], opts).join()).toMatch(
+      /changed beyond its ingress ports/,
+    );
+  });
 });

@@ -69,6 +69,7 @@ function withoutOurAnnotations(o: Obj): Obj {
     delete m.annotations[STATUS];
     delete m.annotations[REWIRED];
     delete m.annotations['kubectl.kubernetes.io/default-container'];
+    delete m.annotations['inject-sidecar.dev/ingress-ports'];
     if (Object.keys(m.annotations).length === 0) delete m.annotations;
   };
   strip(copy.metadata);
@@ -131,6 +132,14 @@ export function checkInvariants(
         validate(out, broken);
         checkPodPorts(out, broken);
       }
+    } else if (out.kind === 'NetworkPolicy') {
+      // A policy changes in its ingress rules' ports and our record annotation, nowhere else.
+      const portsOnly = (o: Obj) => {
+        const copy = withoutOurAnnotations(o);
+        for (const rule of copy.spec?.ingress ?? []) delete rule.ports;
+        return copy;
+      };
+      if (!isDeepStrictEqual(portsOnly(out), portsOnly(before))) fail(`${id(out)} changed beyond its ingress ports`);
     } else if (out.kind !== 'Service' || out.apiVersion !== 'v1') {
       // Other kinds untouched (pod-template kinds other than Deployment are not injected yet).
       if (!isDeepStrictEqual(out, before)) fail(`${id(out)} is not ours to change, but changed`);
@@ -218,4 +227,89 @@ function checkPodPorts(o: Obj, broken: string[]): void {
       numbers.set(key, c.name);
     }
   }
+}
+
+/** Whether a policy port entry admits this port of this pod (a name resolves in the pod's containers). */
+function policyAdmits(entry: Obj, port: number, pod: Obj): boolean {
+  if ((entry.protocol ?? 'TCP') !== 'TCP') return false;
+  if (entry.port === undefined) return true;
+  if (typeof entry.port === 'string') {
+    const named = (pod.spec?.containers ?? [])
+      .flatMap((c: Obj) => c.ports ?? [])
+      .find((p: Obj) => p.name === entry.port);
+    return named?.containerPort === port;
+  }
+  return entry.endPort !== undefined ? entry.port <= port && port <= entry.endPort : entry.port === port;
+}
+const ruleAdmits = (rule: Obj, port: number, pod: Obj) =>
+  !rule.ports?.length || rule.ports.some((e: Obj) => policyAdmits(e, port, pod));
+
+/**
+ * No rewired path is blocked: for every Service port moved from app port A to listen port L, each
+ * policy that selects its pods and admitted A in some rule admits L in that rule now. With
+ * `replaced`, no rule that lists ports admits A any more in a policy whose pods all have the sidecar.
+ */
+export function checkPolicies(
+  input: readonly Obj[],
+  output: readonly Obj[],
+  opts: { sidecarName: string; replaced?: boolean },
+): string[] {
+  const broken: string[] = [];
+  const before = flattenLists(input);
+  const after = flattenLists(output);
+  const everyPodHasSidecar = (policy: Obj) =>
+    after
+      .filter((x) => podOf(x) && nsOf(x) === nsOf(policy))
+      .filter((x) => matchesLabelSelector(policy.spec?.podSelector ?? {}, podOf(x)!.metadata?.labels))
+      .every((x) => podOf(x)!.spec.containers.some((c: Obj) => c.name === opts.sidecarName));
+  after.forEach((svc, i) => {
+    if (svc.kind !== 'Service' || !svc.spec?.selector) return;
+    const pods = after.filter(
+      (w) => podOf(w) && nsOf(w) === nsOf(svc) && selects(svc.spec.selector, podOf(w)!.metadata?.labels),
+    );
+    (svc.spec.ports ?? []).forEach((p: Obj, j: number) => {
+      const old = before[i]?.spec?.ports?.[j];
+      if (!old || old.targetPort === p.targetPort) return;
+      for (const w of pods) {
+        const pod = podOf(w)!;
+        const appPort = typeof (old.targetPort ?? old.port) === 'number' ? (old.targetPort ?? old.port) : undefined;
+        after.forEach((policy, k) => {
+          if (policy.kind !== 'NetworkPolicy' || nsOf(policy) !== nsOf(w)) return;
+          if (!matchesLabelSelector(policy.spec?.podSelector ?? {}, pod.metadata?.labels)) return;
+          const wasRules: Obj[] = before[k]?.spec?.ingress ?? [];
+          const nowRules: Obj[] = policy.spec?.ingress ?? [];
+          wasRules.forEach((rule, r) => {
+            const beforePod = podOf(before[after.indexOf(w)]!) ?? pod;
+            const admittedApp =
+              appPort === undefined
+                ? ruleAdmits(rule, resolved(old, beforePod), beforePod)
+                : ruleAdmits(rule, appPort, beforePod);
+            if (!admittedApp) return;
+            if (!ruleAdmits(nowRules[r] ?? {}, p.targetPort, pod))
+              broken.push(
+                `${id(policy)} ingress[${r}] admitted the app port of ${id(svc)} port ${p.port} but not its listen port ${p.targetPort}`,
+              );
+            if (opts.replaced && nowRules[r]?.ports?.length && everyPodHasSidecar(policy)) {
+              const stillApp = ruleAdmits(nowRules[r], appPort ?? resolved(old, beforePod), pod);
+              if (stillApp)
+                broken.push(
+                  `${id(policy)} ingress[${r}] still admits the app port of ${id(svc)} port ${p.port} after replace`,
+                );
+            }
+          });
+        });
+      }
+    });
+  });
+  return broken;
+}
+
+/** A Service port's target as a number in this pod. */
+function resolved(port: Obj, pod: Obj): number {
+  const target = port.targetPort ?? port.port;
+  if (typeof target === 'number') return target;
+  return (
+    (pod.spec?.containers ?? []).flatMap((c: Obj) => c.ports ?? []).find((p: Obj) => p.name === target)
+      ?.containerPort ?? -1
+  );
 }
