@@ -52,7 +52,14 @@ const stderrOf = (results: readonly Result[]) =>
 
 /** Reads each item's objects into the inventory as the edge hands the item over. */
 function objectReader(mode: InputMode) {
-  const inventory: Inventory = { workloads: [], services: [], networkPolicies: [], autoscalers: [], results: [] };
+  const inventory: Inventory = {
+    workloads: [],
+    services: [],
+    networkPolicies: [],
+    autoscalers: [],
+    routes: [],
+    results: [],
+  };
   const sink: ObjectSink = { count: 0, problems: inventory.results, take: (object) => takeStock(inventory, object) };
   const read = (item: Item, index: number, doc: Document) => readObjects(item, index, doc, mode, isReadByPlan, sink);
   return { inventory, read };

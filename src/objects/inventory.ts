@@ -5,6 +5,7 @@ import { type Result, ResultsError, result } from '../results.js';
 import { type Autoscaler, isAutoscaler, readAutoscaler } from './autoscaler.js';
 import { isNetworkPolicy, type NetworkPolicy, readNetworkPolicy } from './network-policy.js';
 import type { KrmObject } from './read.js';
+import { isRoute, type Route, readRoute } from './route.js';
 import { readService, type Service } from './service.js';
 import { readWorkload, unknownVersionOf, type Workload, workloadKindOf } from './workload.js';
 
@@ -13,6 +14,7 @@ export interface Inventory {
   services: Service[];
   networkPolicies: NetworkPolicy[];
   autoscalers: Autoscaler[];
+  routes: Route[];
   results: Result[];
 }
 
@@ -23,6 +25,7 @@ export const isReadByPlan = (apiVersion: string, kind: string) =>
   isService(apiVersion, kind) ||
   isNetworkPolicy(apiVersion, kind) ||
   isAutoscaler(apiVersion, kind) ||
+  isRoute(apiVersion, kind) ||
   workloadKindOf(apiVersion, kind) !== undefined;
 
 /** Adds one object to the inventory; its problems become error results there. */
@@ -48,6 +51,8 @@ function readOne(object: KrmObject, inventory: Inventory): void {
     inventory.networkPolicies.push(readNetworkPolicy(object));
   } else if (isAutoscaler(apiVersion, kind)) {
     inventory.autoscalers.push(readAutoscaler(object));
+  } else if (isRoute(apiVersion, kind)) {
+    inventory.routes.push(readRoute(object));
   } else {
     const known = unknownVersionOf(apiVersion, kind);
     if (!known) return;

@@ -8,6 +8,7 @@ import type { Autoscaler } from '../objects/autoscaler.js';
 import type { NetworkPolicy } from '../objects/network-policy.js';
 import { declaredPorts } from '../objects/ports.js';
 import type { ObjectAt } from '../objects/read.js';
+import type { Route } from '../objects/route.js';
 import type { Service } from '../objects/service.js';
 import type { Obj } from '../objects/shape.js';
 import type { Workload } from '../objects/workload.js';
@@ -17,6 +18,7 @@ import { decideSidecar, type ResolvedMapping, type SidecarDecision } from './dec
 import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
+import { routeWarnings } from './routes.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
 
 export interface WorkloadPlan {
@@ -46,10 +48,11 @@ export interface PlanInput {
   services: readonly Service[];
   networkPolicies?: readonly NetworkPolicy[];
   autoscalers?: readonly Autoscaler[];
+  routes?: readonly Route[];
 }
 
 export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
-  const { workloads, services, networkPolicies = [], autoscalers = [] } = input;
+  const { workloads, services, networkPolicies = [], autoscalers = [], routes = [] } = input;
   const pairing = pairServices(workloads, services);
   const results: Result[] = [];
   const workloadPlans = workloads.map((w) => {
@@ -74,6 +77,7 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   results.push(...policies.results);
   const injected = planned.filter((p) => p.mappings !== undefined).map((p) => p.workload);
   results.push(...autoscalerWarnings(config, autoscalers, injected));
+  results.push(...routeWarnings(routes, servicePlans));
   return {
     workloads: workloadPlans,
     services: servicePlans,

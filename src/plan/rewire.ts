@@ -21,6 +21,8 @@ export interface ServicePlan {
   /** Each port's targetPort as it should be; undefined means omitted. */
   targetPorts: (IntOrString | undefined)[];
   rewired: RewiredPort[];
+  /** Ports left on an app port of a workload that has the sidecar: their traffic bypasses it. */
+  bypass: ServicePort[];
 }
 
 const names = (ws: readonly Injected[] | readonly PairedWorkload[]) =>
@@ -35,12 +37,16 @@ export function planService(
     service,
     targetPorts: service.ports.map((p) => p.targetPort ?? undefined),
     rewired: [],
+    bypass: [],
   };
   const injected = paired.filter((p): p is Injected => p.mappings !== undefined);
   if (injected.length === 0) return { plan: unchanged, results: [] };
   const skipped = skipHeadless(service, injected) ?? skipMixed(service, paired);
-  if (skipped) return { plan: unchanged, results: [skipped] };
-  const plan: ServicePlan = { service, targetPorts: [], rewired: [] };
+  if (skipped) {
+    const bypass = service.ports.filter((sp) => listenPortFor(sp, injected) !== undefined);
+    return { plan: { ...unchanged, bypass }, results: [skipped] };
+  }
+  const plan: ServicePlan = { service, targetPorts: [], rewired: [], bypass: [] };
   const results: Result[] = [];
   service.ports.forEach((sp, i) => {
     const field = `spec.ports[${i}].targetPort`;
@@ -59,7 +65,9 @@ export function planService(
     }
     plan.targetPorts.push(sp.targetPort ?? undefined);
     const warning = listenPort === 'differs' ? differentListenPorts(sp, injected) : bypassWarning(sp, injected);
-    if (warning) results.push(result('warning', warning, service, field));
+    if (!warning) return;
+    results.push(result('warning', warning, service, field));
+    plan.bypass.push(sp);
   });
   return { plan, results };
 }

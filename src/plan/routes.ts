@@ -1,0 +1,28 @@
+// A route that sends traffic to a Service port left on an app port (the Service also selects pods
+// without the sidecar, is headless, or that port is not fronted) bypasses the WAF: say so, naming
+// the route and the backend.
+import type { Route } from '../objects/route.js';
+import { describeRef, type Result, result } from '../results.js';
+import type { ServicePlan } from './rewire.js';
+
+export function routeWarnings(routes: readonly Route[], services: readonly ServicePlan[]): Result[] {
+  const results: Result[] = [];
+  for (const route of routes) {
+    for (const backend of route.backends) {
+      const namespace = backend.namespace ?? route.ref.namespace ?? '';
+      const plan = services.find(
+        (s) => s.service.ref.name === backend.service && (s.service.ref.namespace ?? '') === namespace,
+      );
+      if (!plan || plan.bypass.length === 0) continue;
+      const port = plan.bypass.find(
+        (p) => backend.port === undefined || p.port === backend.port || p.name === backend.port,
+      );
+      if (!port) continue;
+      const message =
+        `sends traffic to ${describeRef(plan.service.ref)} port ${port.port}, which still reaches the app without the sidecar: ` +
+        'this route bypasses the WAF';
+      results.push(result('warning', message, route, backend.field));
+    }
+  }
+  return results;
+}
