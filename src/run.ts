@@ -58,6 +58,7 @@ function objectReader(mode: InputMode) {
     networkPolicies: [],
     autoscalers: [],
     routes: [],
+    meshPolicies: [],
     results: [],
   };
   const sink: ObjectSink = { count: 0, problems: inventory.results, take: (object) => takeStock(inventory, object) };

@@ -3,6 +3,7 @@
 // shows every problem.
 import { type Result, ResultsError, result } from '../results.js';
 import { type Autoscaler, isAutoscaler, readAutoscaler } from './autoscaler.js';
+import { isMeshPolicy, type MeshPolicy, readMeshPolicy } from './mesh-policy.js';
 import { isNetworkPolicy, type NetworkPolicy, readNetworkPolicy } from './network-policy.js';
 import type { KrmObject } from './read.js';
 import { isRoute, type Route, readRoute } from './route.js';
@@ -15,6 +16,7 @@ export interface Inventory {
   networkPolicies: NetworkPolicy[];
   autoscalers: Autoscaler[];
   routes: Route[];
+  meshPolicies: MeshPolicy[];
   results: Result[];
 }
 
@@ -26,6 +28,7 @@ export const isReadByPlan = (apiVersion: string, kind: string) =>
   isNetworkPolicy(apiVersion, kind) ||
   isAutoscaler(apiVersion, kind) ||
   isRoute(apiVersion, kind) ||
+  isMeshPolicy(apiVersion, kind) ||
   workloadKindOf(apiVersion, kind) !== undefined;
 
 /** Adds one object to the inventory; its problems become error results there. */
@@ -53,6 +56,8 @@ function readOne(object: KrmObject, inventory: Inventory): void {
     inventory.autoscalers.push(readAutoscaler(object));
   } else if (isRoute(apiVersion, kind)) {
     inventory.routes.push(readRoute(object));
+  } else if (isMeshPolicy(apiVersion, kind)) {
+    inventory.meshPolicies.push(readMeshPolicy(object));
   } else {
     const known = unknownVersionOf(apiVersion, kind);
     if (!known) return;

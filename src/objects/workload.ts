@@ -52,6 +52,8 @@ export interface InjectionStatus {
   ports: { appPort: number; listenPort: number; protocol: string }[];
   /** The default-container annotation value this function set, if it set one. */
   defaultContainer?: string;
+  /** Mesh port-list annotations this function extended, with the values the user wrote. */
+  meshAnnotations?: Record<string, string>;
 }
 
 /** A workload as plain data, with any earlier injection already taken out. */
@@ -113,6 +115,7 @@ function withoutEarlierInjection(
     delete userAnnotations[STATUS];
     if (earlier.defaultContainer !== undefined && userAnnotations[DEFAULT_CONTAINER] === earlier.defaultContainer)
       delete userAnnotations[DEFAULT_CONTAINER];
+    for (const [key, written] of Object.entries(earlier.meshAnnotations ?? {})) userAnnotations[key] = written;
   }
   const sidecar =
     sidecarAt >= 0 ? { container: containers[sidecarAt]!, last: sidecarAt === containers.length - 1 } : undefined;

@@ -5,6 +5,7 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import { APP_PORT, INJECT } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import type { Autoscaler } from '../objects/autoscaler.js';
+import type { MeshPolicy } from '../objects/mesh-policy.js';
 import type { NetworkPolicy } from '../objects/network-policy.js';
 import { declaredPorts } from '../objects/ports.js';
 import type { ObjectAt } from '../objects/read.js';
@@ -15,6 +16,7 @@ import type { Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { autoscalerWarnings } from './autoscalers.js';
 import { decideSidecar, type ResolvedMapping, type SidecarDecision } from './decide.js';
+import { meshPolicyWarnings } from './mesh-policies.js';
 import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
@@ -49,10 +51,11 @@ export interface PlanInput {
   networkPolicies?: readonly NetworkPolicy[];
   autoscalers?: readonly Autoscaler[];
   routes?: readonly Route[];
+  meshPolicies?: readonly MeshPolicy[];
 }
 
 export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
-  const { workloads, services, networkPolicies = [], autoscalers = [], routes = [] } = input;
+  const { workloads, services, networkPolicies = [], autoscalers = [], routes = [], meshPolicies = [] } = input;
   const pairing = pairServices(workloads, services);
   const results: Result[] = [];
   const workloadPlans = workloads.map((w) => {
@@ -78,6 +81,10 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   const injected = planned.filter((p) => p.mappings !== undefined).map((p) => p.workload);
   results.push(...autoscalerWarnings(config, autoscalers, injected));
   results.push(...routeWarnings(routes, servicePlans));
+  const withSidecar = planned.filter(
+    (p): p is { workload: Workload; mappings: ResolvedMapping[] } => p.mappings !== undefined,
+  );
+  results.push(...meshPolicyWarnings(meshPolicies, withSidecar));
   return {
     workloads: workloadPlans,
     services: servicePlans,

@@ -6,7 +6,7 @@ import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { appContainersOf } from '../objects/mesh.js';
 import { declaredPorts, protocolOf } from '../objects/ports.js';
-import { below } from '../objects/shape.js';
+import { below, type StringMap } from '../objects/shape.js';
 import type { InjectionStatus, Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
@@ -66,20 +66,57 @@ export function collisions(w: Workload, sidecar: Container): Result[] {
 export function injectedAnnotations(w: Workload, sidecar: Container, mappings: readonly ResolvedMapping[]) {
   const firstApp = appContainersOf(w.containers)[0]?.name;
   const setDefault = w.podAnnotations[DEFAULT_CONTAINER] === undefined && firstApp !== undefined;
+  const mesh = meshPortAnnotations(w.podAnnotations, mappings);
+  const originals = Object.fromEntries(Object.keys(mesh).map((key) => [key, w.podAnnotations[key]!]));
   const status: InjectionStatus = {
     container: sidecar.name,
     ports: mappings.map((m) => ({ appPort: m.appPort, listenPort: m.listenPort, protocol: m.protocol })),
     ...(setDefault ? { defaultContainer: firstApp } : {}),
+    ...(Object.keys(mesh).length ? { meshAnnotations: originals } : {}),
   };
-  return { [STATUS]: JSON.stringify(status), ...(setDefault ? { [DEFAULT_CONTAINER]: firstApp } : {}) };
+  return { [STATUS]: JSON.stringify(status), ...(setDefault ? { [DEFAULT_CONTAINER]: firstApp } : {}), ...mesh };
+}
+
+/**
+ * The mesh annotations that list ports, per pod: where one lists a fronted app port, the listen
+ * port is added beside it, so the mesh treats WAF-bound traffic as it treated app-bound traffic
+ * (opaque, skipped, captured or not).
+ */
+export const MESH_PORT_ANNOTATIONS = [
+  'config.linkerd.io/opaque-ports',
+  'config.linkerd.io/skip-inbound-ports',
+  'traffic.sidecar.istio.io/includeInboundPorts',
+  'traffic.sidecar.istio.io/excludeInboundPorts',
+];
+
+function listsPort(value: string, port: number): boolean {
+  return value.split(',').some((part) => {
+    const [from, to] = part.trim().split('-').map(Number);
+    return to === undefined ? from === port : from! <= port && port <= to;
+  });
+}
+
+function meshPortAnnotations(annotations: StringMap, mappings: readonly ResolvedMapping[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of MESH_PORT_ANNOTATIONS) {
+    const value = annotations[key];
+    if (value === undefined || value.trim() === '*') continue;
+    const added = mappings
+      .filter((m) => listsPort(value, m.appPort) && !listsPort(value, m.listenPort))
+      .map((m) => m.listenPort);
+    if (added.length) out[key] = [value, ...new Set(added)].join(',');
+  }
+  return out;
 }
 
 /** Taking an earlier sidecar out: drop the status, and give back the default container the user had. */
 export function removedAnnotations(w: Workload): Record<string, string | undefined> {
   if (!w.earlier) return {};
   const restoreDefaultContainer = w.earlier.defaultContainer !== undefined;
+  const restoreMesh = Object.keys(w.earlier.meshAnnotations ?? {}).map((key) => [key, w.podAnnotations[key]]);
   return {
     [STATUS]: undefined,
     ...(restoreDefaultContainer ? { [DEFAULT_CONTAINER]: w.podAnnotations[DEFAULT_CONTAINER] } : {}),
+    ...Object.fromEntries(restoreMesh),
   };
 }

@@ -1,0 +1,46 @@
+// Mesh authorization objects that name a port of the pods they select: a Linkerd `Server`
+// (policy.linkerd.io) and an Istio `AuthorizationPolicy` (security.istio.io). Once the sidecar
+// fronts that port, traffic reaches it from the sidecar on localhost, and the authorization no
+// longer guards the path from the network.
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import type { Subject } from '../results.js';
+import type { IntOrString } from './ports.js';
+import type { KrmObject } from './read.js';
+import { isObj } from './shape.js';
+
+export interface MeshPolicy extends Subject {
+  /** Which pods it is about; undefined selects every pod of its namespace (Istio without a selector). */
+  podSelector: LabelSelector;
+  ports: { port: IntOrString; field: string }[];
+}
+
+export const isMeshPolicy = (apiVersion: string, kind: string) =>
+  (kind === 'Server' && apiVersion.startsWith('policy.linkerd.io/')) ||
+  (kind === 'AuthorizationPolicy' && apiVersion.startsWith('security.istio.io/'));
+
+export function readMeshPolicy(object: KrmObject): MeshPolicy {
+  const spec = isObj(object.plain?.spec) ? object.plain.spec : {};
+  const ports: MeshPolicy['ports'] = [];
+  let podSelector: LabelSelector = {};
+  if (object.kind === 'Server') {
+    if (isObj(spec.podSelector)) podSelector = spec.podSelector as LabelSelector;
+    if (typeof spec.port === 'number' || typeof spec.port === 'string')
+      ports.push({ port: spec.port, field: 'spec.port' });
+  } else {
+    if (isObj(spec.selector) && isObj(spec.selector.matchLabels))
+      podSelector = { matchLabels: spec.selector.matchLabels as Record<string, string> };
+    const rules = Array.isArray(spec.rules) ? spec.rules : [];
+    rules.forEach((rule: unknown, i) => {
+      const to = isObj(rule) && Array.isArray(rule.to) ? rule.to : [];
+      to.forEach((target: unknown, j) => {
+        const operation = isObj(target) && isObj(target.operation) ? target.operation : {};
+        const listed = Array.isArray(operation.ports) ? operation.ports : [];
+        listed.forEach((p: unknown, k) => {
+          const n = Number(p);
+          if (Number.isInteger(n)) ports.push({ port: n, field: `spec.rules[${i}].to[${j}].operation.ports[${k}]` });
+        });
+      });
+    });
+  }
+  return { ref: object.ref, ...(object.file ? { file: object.file } : {}), podSelector, ports };
+}

@@ -1,0 +1,38 @@
+// A mesh authorization (Linkerd Server, Istio AuthorizationPolicy) on a fronted app port no longer
+// guards the path to the app: traffic now arrives on the listen port and reaches the app from the
+// sidecar on localhost. Say so, naming it and the listen port it should cover instead.
+
+import { appContainersOf } from '../objects/mesh.js';
+import type { MeshPolicy } from '../objects/mesh-policy.js';
+import { declaredPorts, resolvePort } from '../objects/ports.js';
+import { matchesSelector } from '../objects/selector.js';
+import type { Workload } from '../objects/workload.js';
+import { type Result, result } from '../results.js';
+import type { ResolvedMapping } from './decide.js';
+
+export function meshPolicyWarnings(
+  policies: readonly MeshPolicy[],
+  injected: readonly { workload: Workload; mappings: readonly ResolvedMapping[] }[],
+): Result[] {
+  const results: Result[] = [];
+  for (const policy of policies) {
+    for (const { port, field } of policy.ports) {
+      for (const { workload: w, mappings } of injected) {
+        if (
+          (w.ref.namespace ?? '') !== (policy.ref.namespace ?? '') ||
+          !matchesSelector(policy.podSelector, w.podLabels)
+        )
+          continue;
+        const n = resolvePort(port, declaredPorts(appContainersOf(w.containers)), 'TCP');
+        const m = mappings.find((x) => x.appPort === n);
+        if (!m) continue;
+        const message =
+          `authorizes app port ${m.appPort} of ${w.ref.kind} ${w.ref.name}, which the sidecar now fronts: traffic arrives on ` +
+          `listen port ${m.listenPort}, so this no longer guards the path to the app; cover port ${m.listenPort} instead`;
+        results.push(result('warning', message, policy, field));
+        break;
+      }
+    }
+  }
+  return results;
+}
