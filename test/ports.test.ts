@@ -34,10 +34,10 @@ describe('resolvePort: numbers stand, names resolve in the declared ports of tha
 });
 
 describe('declaredPorts', () => {
-  it('lists every container port with its container and default protocol', () =>
+  it('lists every container port with its container, default protocol and place', () =>
     expect(declared).toEqual([
-      { container: 'app', name: 'http', containerPort: 8080, protocol: 'TCP' },
-      { container: 'app', name: 'dns', containerPort: 53, protocol: 'UDP' },
-      { container: 'exporter', name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+      { container: 'app', name: 'http', containerPort: 8080, protocol: 'TCP', at: 'containers[0].ports[0]' },
+      { container: 'app', name: 'dns', containerPort: 53, protocol: 'UDP', at: 'containers[0].ports[1]' },
+      { container: 'exporter', name: 'metrics', containerPort: 9090, protocol: 'TCP', at: 'containers[1].ports[0]' },
     ]));
 });
