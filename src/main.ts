@@ -15,6 +15,9 @@ Usage:
   inject-sidecar CONFIG.yaml < manifests.yaml  plain multi-document YAML in and out, with the
                                                SidecarInjection in CONFIG.yaml (kubectl kustomize
                                                legacy exec plugin, by hand)
+  inject-sidecar --audit CONFIG.yaml < manifests.yaml
+                                               change nothing; list every path that reaches a
+                                               fronted app port past the sidecar (exit 1 if any)
   inject-sidecar --help | --version
 
 Exit code 1 on any error, with the reason on stderr and nothing half-done on stdout.
@@ -52,14 +55,18 @@ function main(argv: string[]): RunOutput {
   if (values.version) return say(`${version}\n`);
   if (positionals.length > 1) return fail('expected at most one argument (the config file); see --help');
   const configFile = positionals[0];
-  if (configFile === undefined) return runResourceList(readStdin());
+  if (configFile === undefined) {
+    if (values.audit)
+      return fail('--audit takes the config file as its argument; in a ResourceList, set spec.mode: audit');
+    return runResourceList(readStdin());
+  }
   let configText: Uint8Array;
   try {
     configText = readFileSync(configFile);
   } catch (e) {
     return fail(`cannot read config file ${configFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return runStream(configText, `config file ${configFile}`, readStdin());
+  return runStream(configText, `config file ${configFile}`, readStdin(), { audit: values.audit === true });
 }
 
 const parse = (args: string[]) =>
@@ -67,7 +74,7 @@ const parse = (args: string[]) =>
     args,
     allowPositionals: true,
     strict: true,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, audit: { type: 'boolean' } },
   });
 
 const out = main(process.argv.slice(2));

@@ -12,8 +12,9 @@ import { readStream, writeStream } from './io/stream.js';
 import { decodeUtf8, toPlain } from './io/yaml.js';
 import { type Inventory, isReadByPlan, takeStock } from './objects/inventory.js';
 import { type InputMode, type ObjectSink, readObjects } from './objects/read.js';
+import { auditPaths } from './plan/audit.js';
 import { planInjection } from './plan/plan.js';
-import { exitCodeOf, FunctionError, formatResult, hasErrors, type Result, ResultsError } from './results.js';
+import { exitCodeOf, FunctionError, formatResult, hasErrors, type Result, ResultsError, result } from './results.js';
 
 export interface RunOutput {
   stdout: string;
@@ -77,6 +78,7 @@ interface Edge {
 function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | undefined): Result[] {
   let results = [...inventory.results];
   if (!config) return results;
+  if (config.mode === 'audit') return results.concat(audit(config, inventory));
   const plan = planInjection(config, inventory);
   // concat, not push(...): a large input has more results than a call has room for arguments.
   results = results.concat(plan.results);
@@ -84,6 +86,14 @@ function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | u
   collecting(results, () => applyPlan(plan, edge.items));
   plan.added.forEach((object, i) => edge.added.push(newItem(object, edge.newItemFormat, `added object ${i + 1}`)));
   return results;
+}
+
+/** The audit changes nothing; with no path found it says so, so a clean run is not silent. */
+function audit(config: InjectionConfig, inventory: Inventory): Result[] {
+  const paths = auditPaths(config, inventory);
+  if (paths.length) return paths;
+  const clean = `audit: no path reaches a fronted app port without passing the sidecar "${config.container.name}"`;
+  return [result('info', clean)];
 }
 
 /** KRM function mode: a ResourceList in, a ResourceList out. */
@@ -111,11 +121,17 @@ export function runResourceList(input: string | Uint8Array): RunOutput {
 }
 
 /** Plain mode: a config file, a multi-document YAML stream in, the stream out. */
-export function runStream(configText: string | Uint8Array, configWhere: string, input: string | Uint8Array): RunOutput {
+export function runStream(
+  configText: string | Uint8Array,
+  configWhere: string,
+  input: string | Uint8Array,
+  options: { audit?: boolean } = {},
+): RunOutput {
   let results: Result[];
   try {
     const problems: Result[] = [];
-    const config = collecting(problems, () => readConfigFile(configText, configWhere));
+    const read = collecting(problems, () => readConfigFile(configText, configWhere));
+    const config = read && options.audit ? { ...read, mode: 'audit' as const } : read;
     const reader = objectReader('stream');
     const stream = readStream(decodeUtf8(input, 'stdin'), 'stdin', reader.read);
     results = [...problems, ...stream.problems, ...transform(stream, reader.inventory, config)];

@@ -172,6 +172,7 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
       container: { name: 'waf', image: 'w:1' },
       ports: [{ appPort: 'http', listenPort: 8443, name: 'waf-http', protocol: 'TCP' }],
       networkPolicies: 'follow',
+      mode: 'inject',
     }));
   it.each<[Record<string, string>, string, RegExp]>([
     [{ name: 'waf', image: 'w', listenPort: '99999' }, 'data.listenPort', /1 to 65535/],

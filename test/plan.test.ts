@@ -9,6 +9,7 @@ const config = (ports: InjectionConfig['ports'], extra: Partial<InjectionConfig>
   container: { name: 'waf', image: 'w' },
   ports,
   networkPolicies: 'follow',
+  mode: 'inject',
   ...extra,
 });
 const omitted = config([{ listenPort: 8443, protocol: 'TCP' }]);

@@ -24,6 +24,7 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
     container: spec.container as Container,
     ports: spec.ports,
     networkPolicies: spec.networkPolicies,
+    mode: spec.mode,
   };
 }
 
@@ -44,6 +45,7 @@ const configMapKeys: Record<string, string> = {
   portName: 'spec.ports[0].name',
   protocol: 'spec.ports[0].protocol',
   networkPolicies: 'spec.networkPolicies',
+  mode: 'spec.mode',
 };
 
 /** The ConfigMap key a SidecarInjection field comes from, so errors name what the user wrote. */
@@ -94,6 +96,7 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
       container: { name: str('name'), image: str('image') },
       ports: [mapping],
       ...(str('networkPolicies') !== undefined ? { networkPolicies: str('networkPolicies') } : {}),
+      ...(str('mode') !== undefined ? { mode: str('mode') } : {}),
     },
   };
   const parsed = sidecarInjectionSchema.safeParse(candidate);

@@ -122,6 +122,7 @@ const spec = z
     namespaces: optional(z.array(z.string().check(z.minLength(1)))),
     container: container,
     ports: z.array(portMapping).check(z.minLength(1, 'at least one port mapping is required')),
+    mode: z._default(z.enum(['inject', 'audit'], { error: 'mode is inject or audit' }), 'inject'),
     networkPolicies: z._default(
       z.enum(NETWORK_POLICY_MODES, { error: `networkPolicies is one of ${NETWORK_POLICY_MODES.join(', ')}` }),
       'follow',
@@ -176,4 +177,6 @@ export interface InjectionConfig {
   container: Container;
   ports: readonly PortMapping[];
   networkPolicies: NetworkPolicyMode;
+  /** inject (the default), or audit: change nothing and report every path past the sidecar. */
+  mode: 'inject' | 'audit';
 }

@@ -1,11 +1,19 @@
 // A route that sends traffic to a Service port left on an app port (the Service also selects pods
 // without the sidecar, is headless, or that port is not fronted) bypasses the WAF: say so, naming
 // the route and the backend.
-import type { Route } from '../objects/route.js';
-import { describeRef, type Result, result } from '../results.js';
-import type { ServicePlan } from './rewire.js';
 
-export function routeWarnings(routes: readonly Route[], services: readonly ServicePlan[]): Result[] {
+import type { ServicePort } from '../objects/ports.js';
+import type { Route } from '../objects/route.js';
+import type { Service } from '../objects/service.js';
+import { describeRef, type Result, result } from '../results.js';
+
+/** A Service with the ports of it that still reach an app port past the sidecar. */
+interface Bypassed {
+  service: Service;
+  bypass: readonly ServicePort[];
+}
+
+export function routeWarnings(routes: readonly Route[], services: readonly Bypassed[]): Result[] {
   const results: Result[] = [];
   for (const route of routes) {
     for (const backend of route.backends) {

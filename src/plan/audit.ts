@@ -1,0 +1,127 @@
+// The audit (`inject-sidecar --audit`, or `spec.mode: audit` as a kpt validator): on the objects as
+// they are, every path by which traffic can reach a fronted app port of a selected workload without
+// passing the sidecar. It changes nothing; each path is one error result with its object and field.
+import type { InjectionConfig } from '../config/schema.js';
+import type { Inventory } from '../objects/inventory.js';
+import { appContainersOf } from '../objects/mesh.js';
+import type { NetworkPolicy, PolicyPort } from '../objects/network-policy.js';
+import {
+  declaredPorts,
+  type IntOrString,
+  type Protocol,
+  protocolOf,
+  resolvePort,
+  serviceTarget,
+} from '../objects/ports.js';
+import { matchesSelector } from '../objects/selector.js';
+import type { Workload } from '../objects/workload.js';
+import { describeRef, type Result, result } from '../results.js';
+import { isSelected } from './decide.js';
+import { pairServices } from './pairing.js';
+import { routeWarnings } from './routes.js';
+
+type Fronted = { appPort: number; listenPort: number; protocol: Protocol };
+
+export function auditPaths(config: InjectionConfig, inventory: Inventory): Result[] {
+  const paths: Result[] = [];
+  const path = (message: string, about: Parameters<typeof result>[2], field?: string) =>
+    paths.push(result('error', message, about, field));
+  const pairing = pairServices(inventory.workloads, inventory.services);
+  const bypassed = new Map<(typeof inventory.services)[number], ReturnType<typeof currentPorts>>();
+  for (const w of inventory.workloads) {
+    if (!w.kind.injectable || !isSelected(config, w)) continue;
+    const base = w.kind.podTemplatePath.length ? `${w.kind.podTemplatePath.join('.')}.` : '';
+    if (!w.earlier || !w.current.sidecar || w.earlier.container !== config.container.name) {
+      path(
+        `selected, but has no sidecar "${config.container.name}": all its traffic reaches the app directly`,
+        w,
+        `${base}spec.containers`,
+      );
+      continue;
+    }
+    const fronted = w.earlier.ports.map((p) => ({ ...p, protocol: p.protocol as Protocol }));
+    if (w.hostNetwork)
+      path("hostNetwork: true: its ports are the node's, past the sidecar", w, `${base}spec.hostNetwork`);
+    for (const p of declaredPorts(w.containers)) {
+      if (p.hostPort === undefined || !fronted.some((f) => f.appPort === p.containerPort && f.protocol === p.protocol))
+        continue;
+      path(
+        `app port ${p.containerPort} is published on the node as hostPort ${p.hostPort}`,
+        w,
+        `${base}spec.${p.at}.hostPort`,
+      );
+    }
+    for (const s of pairing.servicesOf.get(w) ?? []) {
+      const onApp = currentPorts(s).filter((sp) => frontedTarget(sp, w, fronted));
+      for (const sp of onApp) {
+        const i = currentPorts(s).indexOf(sp);
+        path(
+          `port ${sp.port} still targets app port ${JSON.stringify(serviceTarget(sp))} of ${describeRef(w.ref)}`,
+          s,
+          `spec.ports[${i}].targetPort`,
+        );
+      }
+      if (onApp.length) bypassed.set(s, [...(bypassed.get(s) ?? []), ...onApp]);
+    }
+    eastWest(w, fronted, inventory.networkPolicies, path);
+  }
+  const plans = [...bypassed].map(([service, bypass]) => ({ service, bypass }));
+  for (const r of routeWarnings(inventory.routes, plans)) paths.push({ ...r, severity: 'error' });
+  return paths;
+}
+
+/** The Service's ports as they are now (the plain data holds them as the user first wrote them). */
+function currentPorts(s: Inventory['services'][number]) {
+  return s.ports.map((sp, i) => {
+    const { targetPort: _written, ...rest } = sp;
+    const now = s.current.targetPorts[i];
+    return now === undefined ? rest : { ...rest, targetPort: now };
+  });
+}
+
+function frontedTarget(
+  sp: { port: number; targetPort?: IntOrString; protocol?: string },
+  w: Workload,
+  fronted: readonly Fronted[],
+) {
+  const protocol = protocolOf(sp);
+  const n = resolvePort(serviceTarget(sp), declaredPorts(appContainersOf(w.containers)), protocol);
+  return fronted.some((f) => f.appPort === n && f.protocol === protocol);
+}
+
+/** East-west: no policy restricts ingress to the pod, or a rule still admits a fronted app port. */
+function eastWest(
+  w: Workload,
+  fronted: readonly Fronted[],
+  policies: readonly NetworkPolicy[],
+  path: (message: string, about: Parameters<typeof result>[2], field?: string) => void,
+) {
+  const guarding = policies.filter(
+    (p) =>
+      p.restrictsIngress &&
+      (p.ref.namespace ?? '') === (w.ref.namespace ?? '') &&
+      matchesSelector(p.podSelector, w.podLabels),
+  );
+  const appPorts = fronted.map((f) => f.appPort).join(', ');
+  if (guarding.length === 0) {
+    path(`no NetworkPolicy selects its pods: any pod can reach app port ${appPorts} directly, past the sidecar`, w);
+    return;
+  }
+  for (const policy of guarding) {
+    policy.current.rules.forEach((ports, i) => {
+      const admitted = fronted.filter((f) => ports === undefined || ports.some((e) => admits(e, f, w)));
+      if (admitted.length === 0) return;
+      const what = ports === undefined ? 'admits every port, app port' : 'admits app port';
+      const message = `ingress[${i}] ${what} ${admitted.map((f) => f.appPort).join(', ')} of ${describeRef(w.ref)}: a path past the sidecar`;
+      path(message, policy, `spec.ingress[${i}]`);
+    });
+  }
+}
+
+function admits(entry: PolicyPort, f: Fronted, w: Workload): boolean {
+  if (protocolOf(entry) !== f.protocol) return false;
+  if (entry.port === undefined) return true;
+  if (typeof entry.port === 'string')
+    return resolvePort(entry.port, declaredPorts(appContainersOf(w.containers)), f.protocol) === f.appPort;
+  return entry.endPort !== undefined ? entry.port <= f.appPort && f.appPort <= entry.endPort : entry.port === f.appPort;
+}
