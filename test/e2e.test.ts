@@ -106,6 +106,85 @@ describe('kpt fn render with networkPolicies: generate', () => {
   );
 });
 
+describe('--audit on the rendered example', () => {
+  const kpt = tool('kpt');
+  // Policies for the two fronted workloads, admitting their app ports: replace needs a policy that
+  // selects each pod (it changes policies, it does not create them; generate does).
+  const policies = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: storefront
+spec:
+  podSelector:
+    matchLabels:
+      app: storefront
+  ingress:
+    - ports:
+        - port: http
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: checkout
+spec:
+  podSelector:
+    matchLabels:
+      app: checkout
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels:
+              app: storefront
+      ports:
+        - port: 5000
+`;
+  const audit = (dir: string) => {
+    const manifests = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml') && f !== 'waf.yaml' && f !== 'Kptfile')
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('---\n');
+    return run(fn, ['--audit', join(dir, 'waf.yaml')], { input: manifests });
+  };
+  it.skipIf(!kpt).each([
+    ['generate', false, 0],
+    ['replace', true, 0],
+    ['keep', true, 1],
+    ['follow', true, 1],
+  ] as const)('networkPolicies: %s (policies in the package: %s) -> exit %i', (mode, withPolicies, status) => {
+    const dir = tempCopy(join(repo, 'examples/kpt'));
+    if (withPolicies)
+      writeFileSync(join(dir, 'manifests.yaml'), readFileSync(join(dir, 'manifests.yaml'), 'utf8') + policies);
+    const waf = join(dir, 'waf.yaml');
+    writeFileSync(waf, readFileSync(waf, 'utf8').replace(/^ {2}ports:/m, `  networkPolicies: ${mode}\n  ports:`));
+    const r = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+    expect(r.status, r.stderr).toBe(0);
+    const a = audit(dir);
+    expect(a.status, a.stderr).toBe(status);
+    if (status === 0) expect(a.stderr).toBe('');
+    else expect(a.stderr).toMatch(/^inject-sidecar: error: NetworkPolicy [a-z]+: ingress\[0\] admits app port/m);
+  });
+  it.skipIf(!kpt)('runs as a kpt validator (spec.mode: audit) and fails the render on the unrendered example', () => {
+    const dir = tempCopy(join(repo, 'examples/kpt'));
+    const waf = join(dir, 'waf.yaml');
+    writeFileSync(
+      join(dir, 'audit.yaml'),
+      readFileSync(waf, 'utf8').replace(/^ {2}ports:/m, '  mode: audit\n  ports:'),
+    );
+    const kptfile = join(dir, 'Kptfile');
+    writeFileSync(
+      kptfile,
+      `${readFileSync(kptfile, 'utf8')}  validators:\n    - exec: inject-sidecar\n      configPath: audit.yaml\n`,
+    );
+    writeFileSync(kptfile, readFileSync(kptfile, 'utf8').replace(/ {2}mutators:\n(?: {4}.*\n)+/, ''));
+    const before = snapshot(dir);
+    const r = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/selected, but has no sidecar "waf"/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
 describe('kpt fn eval --exec, ConfigMap form', () => {
   const kpt = tool('kpt');
   it.skipIf(!kpt)('takes the settings as key=value arguments', () => {
