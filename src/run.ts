@@ -84,7 +84,8 @@ function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | u
   results = results.concat(plan.results);
   if (hasErrors(results)) return results;
   collecting(results, () => applyPlan(plan, edge.items));
-  plan.added.forEach((object, i) => edge.added.push(newItem(object, edge.newItemFormat, `added object ${i + 1}`)));
+  for (const [i, object] of plan.added.entries())
+    edge.added.push(newItem(object, edge.newItemFormat, `added object ${i + 1}`));
   return results;
 }
 

@@ -391,7 +391,7 @@ describe.skipIf(!haveCorpus)('corpus NetworkPolicies', () => {
         );
         writeFileSync(join(dir, 'waf.yaml'), stringify({ ...config, spec: { ...config.spec, networkPolicies: mode } }));
         const names = files.map((f) => `${basename(dirname(f))}-${basename(f)}`);
-        files.forEach((f, i) => writeFileSync(join(dir, names[i]!), readFileSync(f)));
+        for (const [i, f] of files.entries()) writeFileSync(join(dir, names[i]!), readFileSync(f));
         writeFileSync(join(dir, 'kustomization.yaml'), stringify({ resources: names }));
         const baseline = run(kustomize!, ['build', dir]);
         expect(baseline.status, baseline.stderr).toBe(0);

@@ -151,6 +151,9 @@ spec:
     ['replace', true, 0],
     ['keep', true, 1],
     ['follow', true, 1],
+    // Without policies, replace has nothing to take the app port out of: east-west stays open.
+    ['replace', false, 1],
+    ['keep', false, 1],
   ] as const)('networkPolicies: %s (policies in the package: %s) -> exit %i', (mode, withPolicies, status) => {
     const dir = tempCopy(join(repo, 'examples/kpt'));
     if (withPolicies)
@@ -162,7 +165,9 @@ spec:
     const a = audit(dir);
     expect(a.status, a.stderr).toBe(status);
     if (status === 0) expect(a.stderr).toBe('');
-    else expect(a.stderr).toMatch(/^inject-sidecar: error: NetworkPolicy [a-z]+: ingress\[0\] admits app port/m);
+    else if (withPolicies)
+      expect(a.stderr).toMatch(/^inject-sidecar: error: NetworkPolicy [a-z]+: ingress\[0\] admits app port/m);
+    else expect(a.stderr).toMatch(/^inject-sidecar: error: Deployment storefront: no NetworkPolicy selects its pods/m);
   });
   it.skipIf(!kpt)('runs as a kpt validator (spec.mode: audit) and fails the render on the unrendered example', () => {
     const dir = tempCopy(join(repo, 'examples/kpt'));

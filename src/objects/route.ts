@@ -52,13 +52,13 @@ export function readRoute(object: KrmObject): Route {
         spec.defaultBackend ? 'spec.defaultBackend' : 'spec.backend',
       ),
     );
-    list(spec.rules).forEach((rule, i) =>
-      list(isObj(rule.http) ? rule.http.paths : undefined).forEach((path, j) =>
-        backends.push(...ingressBackend(path.backend, `spec.rules[${i}].http.paths[${j}].backend`)),
-      ),
-    );
+    list(spec.rules).forEach((rule, i) => {
+      list(isObj(rule.http) ? rule.http.paths : undefined).forEach((path, j) => {
+        backends.push(...ingressBackend(path.backend, `spec.rules[${i}].http.paths[${j}].backend`));
+      });
+    });
   } else {
-    list(spec.rules).forEach((rule, i) =>
+    list(spec.rules).forEach((rule, i) => {
       list(rule.backendRefs).forEach((ref, j) => {
         const core = (ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service';
         if (!core || typeof ref.name !== 'string') return;
@@ -68,8 +68,8 @@ export function readRoute(object: KrmObject): Route {
           ...(typeof ref.port === 'number' ? { port: ref.port } : {}),
           field: `spec.rules[${i}].backendRefs[${j}]`,
         });
-      }),
-    );
+      });
+    });
   }
   return { ref: object.ref, ...(object.file ? { file: object.file } : {}), backends };
 }
