@@ -73,3 +73,15 @@ export function readJsonAnnotation<T>(
     result('error', `annotation ${key} is not what this function writes; ${remedy}`, about, `${field}[${key}]`),
   ]);
 }
+
+/** Items by a key, in their order: an index, so a scan over all items is not repeated per item. */
+export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

@@ -4,7 +4,7 @@
 import type { InjectionConfig } from '../config/schema.js';
 import type { Inventory } from '../objects/inventory.js';
 import { appContainersOf } from '../objects/mesh.js';
-import type { NetworkPolicy, PolicyPort } from '../objects/network-policy.js';
+import type { NetworkPolicy } from '../objects/network-policy.js';
 import {
   declaredPorts,
   type IntOrString,
@@ -14,10 +14,12 @@ import {
   serviceTarget,
 } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
+import { groupBy } from '../objects/shape.js';
 import type { Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
 import { isSelected } from './decide.js';
 import { pairServices } from './pairing.js';
+import { admits } from './policies.js';
 import { routeWarnings } from './routes.js';
 
 type Fronted = { appPort: number; listenPort: number; protocol: Protocol };
@@ -27,6 +29,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   const path = (message: string, about: Parameters<typeof result>[2], field?: string) =>
     paths.push(result('error', message, about, field));
   const pairing = pairServices(inventory.workloads, inventory.services);
+  const policiesByNamespace = groupBy(inventory.networkPolicies, (p) => p.ref.namespace ?? '');
   const bypassed = new Map<(typeof inventory.services)[number], ReturnType<typeof currentPorts>>();
   for (const w of inventory.workloads) {
     if (!w.kind.injectable || !isSelected(config, w)) continue;
@@ -63,7 +66,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
       }
       if (onApp.length) bypassed.set(s, [...(bypassed.get(s) ?? []), ...onApp]);
     }
-    eastWest(w, fronted, inventory.networkPolicies, path);
+    eastWest(w, fronted, policiesByNamespace.get(w.ref.namespace ?? '') ?? [], path);
   }
   const plans = [...bypassed].map(([service, bypass]) => ({ service, bypass }));
   for (const r of routeWarnings(inventory.routes, plans)) paths.push({ ...r, severity: 'error' });
@@ -109,19 +112,13 @@ function eastWest(
   }
   for (const policy of guarding) {
     policy.current.rules.forEach((ports, i) => {
-      const admitted = fronted.filter((f) => ports === undefined || ports.some((e) => admits(e, f, w)));
+      const admitted = fronted.filter(
+        (f) => ports === undefined || ports.some((e) => admits(e, f.appPort, f.protocol, w)),
+      );
       if (admitted.length === 0) return;
       const what = ports === undefined ? 'admits every port, app port' : 'admits app port';
       const message = `ingress[${i}] ${what} ${admitted.map((f) => f.appPort).join(', ')} of ${describeRef(w.ref)}: a path past the sidecar`;
       path(message, policy, `spec.ingress[${i}]`);
     });
   }
-}
-
-function admits(entry: PolicyPort, f: Fronted, w: Workload): boolean {
-  if (protocolOf(entry) !== f.protocol) return false;
-  if (entry.port === undefined) return true;
-  if (typeof entry.port === 'string')
-    return resolvePort(entry.port, declaredPorts(appContainersOf(w.containers)), f.protocol) === f.appPort;
-  return entry.endPort !== undefined ? entry.port <= f.appPort && f.appPort <= entry.endPort : entry.port === f.appPort;
 }

@@ -14,13 +14,9 @@ export function autoscalerWarnings(
 ): Result[] {
   const requests = isObj(config.container.resources?.requests) ? config.container.resources.requests : {};
   const results: Result[] = [];
+  const byTarget = new Map(injected.map((w) => [`${w.ref.namespace ?? ''}/${w.ref.kind}/${w.ref.name}`, w]));
   for (const hpa of autoscalers) {
-    const scaled = injected.find(
-      (w) =>
-        w.ref.kind === hpa.target.kind &&
-        w.ref.name === hpa.target.name &&
-        (w.ref.namespace ?? '') === (hpa.ref.namespace ?? ''),
-    );
+    const scaled = byTarget.get(`${hpa.ref.namespace ?? ''}/${hpa.target.kind}/${hpa.target.name}`);
     if (!scaled) continue;
     for (const { resource, field } of hpa.utilization) {
       if (requests[resource] !== undefined) continue;

@@ -6,6 +6,7 @@ import { appContainersOf } from '../objects/mesh.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
 import { declaredPorts, resolvePort } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
+import { groupBy } from '../objects/shape.js';
 import type { Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
@@ -15,14 +16,12 @@ export function meshPolicyWarnings(
   injected: readonly { workload: Workload; mappings: readonly ResolvedMapping[] }[],
 ): Result[] {
   const results: Result[] = [];
+  // A policy is about pods of its own namespace only.
+  const byNamespace = groupBy(injected, (i) => i.workload.ref.namespace ?? '');
   for (const policy of policies) {
     for (const { port, field } of policy.ports) {
-      for (const { workload: w, mappings } of injected) {
-        if (
-          (w.ref.namespace ?? '') !== (policy.ref.namespace ?? '') ||
-          !matchesSelector(policy.podSelector, w.podLabels)
-        )
-          continue;
+      for (const { workload: w, mappings } of byNamespace.get(policy.ref.namespace ?? '') ?? []) {
+        if (!matchesSelector(policy.podSelector, w.podLabels)) continue;
         const n = resolvePort(port, declaredPorts(appContainersOf(w.containers)), 'TCP');
         const m = mappings.find((x) => x.appPort === n);
         if (!m) continue;

@@ -13,7 +13,7 @@ import { appContainersOf } from '../objects/mesh.js';
 import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-policy.js';
 import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
-import type { Obj } from '../objects/shape.js';
+import { groupBy, type Obj } from '../objects/shape.js';
 import type { Workload } from '../objects/workload.js';
 import { type ResourceRef, type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
@@ -54,16 +54,25 @@ export function planPolicies(
   const isOurs = (p: NetworkPolicy) => p.generated?.by === config.name && p.at.path.length === 0;
   const ours = policies.filter(isOurs);
   const theirs = policies.filter((p) => !isOurs(p));
+  // Indexed by namespace: a policy only ever selects pods of its own namespace.
+  const byNamespace = groupBy(workloads, (p) => p.workload.ref.namespace ?? '');
   const plans = theirs.map((policy) => {
-    const planned = planPolicy(config, policy, selectedBy(policy, workloads));
+    const planned = planPolicy(config, policy, selectedBy(policy, byNamespace.get(policy.ref.namespace ?? '') ?? []));
     results.push(...planned.results);
     return planned.plan;
   });
   const wanted =
     config.networkPolicies === 'generate' ? unguarded(theirs, workloads).map((w) => generatedPolicy(config, w)) : [];
-  const same = (p: NetworkPolicy, g: Generated) => isDeepStrictEqual(p.generated?.object, g.object);
-  const generated = wanted.filter((g) => !ours.some((p) => same(p, g)));
-  const dropped = ours.filter((p) => !wanted.some((g) => same(p, g)));
+  // An earlier generated policy that is still wanted as it is stays byte for byte; the rest go.
+  const key = (ref: ResourceRef) => `${ref.namespace ?? ''}/${ref.name}`;
+  const oursByKey = new Map(ours.map((p) => [key(p.ref), p]));
+  const kept = new Set(
+    wanted
+      .filter((g) => isDeepStrictEqual(oursByKey.get(key(g.ref))?.generated?.object, g.object))
+      .map((g) => key(g.ref)),
+  );
+  const generated = wanted.filter((g) => !kept.has(key(g.ref)));
+  const dropped = ours.filter((p) => !kept.has(key(p.ref)));
   for (const g of generated) {
     const ports = g.ports.map((p) => p.port).join(', ');
     results.push(
@@ -84,10 +93,15 @@ interface Generated {
 
 /** Injected workloads that no policy restricting ingress selects: east-west traffic reaches their app. */
 function unguarded(policies: readonly NetworkPolicy[], workloads: readonly PlannedWorkload[]): Injected[] {
-  const guarding = policies.filter((p) => p.restrictsIngress);
+  const guarding = groupBy(
+    policies.filter((p) => p.restrictsIngress),
+    (p) => p.ref.namespace ?? '',
+  );
   return workloads
     .filter((p): p is Injected => p.mappings !== undefined)
-    .filter((p) => !guarding.some((policy) => selectedBy(policy, [p]).length > 0));
+    .filter(
+      (p) => !(guarding.get(p.workload.ref.namespace ?? '') ?? []).some((policy) => selectedBy(policy, [p]).length > 0),
+    );
 }
 
 /**
@@ -203,12 +217,12 @@ interface Moved {
 }
 
 /** Whether a port entry admits this port of this workload's pod (a name resolves per pod). */
-function admits(
+export function admits(
   entry: PolicyPort,
   port: number,
   protocol: Protocol,
   w: Workload,
-  sidecarNames: Map<string, number>,
+  sidecarNames: ReadonlyMap<string, number> = new Map(),
 ): boolean {
   if (protocolOf(entry) !== protocol) return false;
   if (entry.port === undefined) return true;

@@ -15,12 +15,11 @@ interface Bypassed {
 
 export function routeWarnings(routes: readonly Route[], services: readonly Bypassed[]): Result[] {
   const results: Result[] = [];
+  const byName = new Map(services.map((s) => [`${s.service.ref.namespace ?? ''}/${s.service.ref.name}`, s]));
   for (const route of routes) {
     for (const backend of route.backends) {
       const namespace = backend.namespace ?? route.ref.namespace ?? '';
-      const plan = services.find(
-        (s) => s.service.ref.name === backend.service && (s.service.ref.namespace ?? '') === namespace,
-      );
+      const plan = byName.get(`${namespace}/${backend.service}`);
       if (!plan || plan.bypass.length === 0) continue;
       const port = plan.bypass.find(
         (p) => backend.port === undefined || p.port === backend.port || p.name === backend.port,
