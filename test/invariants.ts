@@ -230,19 +230,20 @@ function checkPodPorts(o: Obj, broken: string[]): void {
 }
 
 /** Whether a policy port entry admits this port of this pod (a name resolves in the pod's containers). */
-function policyAdmits(entry: Obj, port: number, pod: Obj): boolean {
-  if ((entry.protocol ?? 'TCP') !== 'TCP') return false;
+function policyAdmits(entry: Obj, port: number, protocol: string, pod: Obj): boolean {
+  if ((entry.protocol ?? 'TCP') !== protocol) return false;
   if (entry.port === undefined) return true;
   if (typeof entry.port === 'string') {
     const named = (pod.spec?.containers ?? [])
       .flatMap((c: Obj) => c.ports ?? [])
-      .find((p: Obj) => p.name === entry.port);
+      // A name matches a container port of that name and the rule's protocol.
+      .find((p: Obj) => p.name === entry.port && (p.protocol ?? 'TCP') === protocol);
     return named?.containerPort === port;
   }
   return entry.endPort !== undefined ? entry.port <= port && port <= entry.endPort : entry.port === port;
 }
-const ruleAdmits = (rule: Obj, port: number, pod: Obj) =>
-  !rule.ports?.length || rule.ports.some((e: Obj) => policyAdmits(e, port, pod));
+const ruleAdmits = (rule: Obj, port: number, protocol: string, pod: Obj) =>
+  !rule.ports?.length || rule.ports.some((e: Obj) => policyAdmits(e, port, protocol, pod));
 
 /**
  * No rewired path is blocked: for every Service port moved from app port A to listen port L, each
@@ -270,6 +271,7 @@ export function checkPolicies(
     (svc.spec.ports ?? []).forEach((p: Obj, j: number) => {
       const old = before[i]?.spec?.ports?.[j];
       if (!old || old.targetPort === p.targetPort) return;
+      const protocol: string = old.protocol ?? 'TCP';
       for (const w of pods) {
         const pod = podOf(w)!;
         const appPort = typeof (old.targetPort ?? old.port) === 'number' ? (old.targetPort ?? old.port) : undefined;
@@ -282,15 +284,15 @@ export function checkPolicies(
             const beforePod = podOf(before[after.indexOf(w)]!) ?? pod;
             const admittedApp =
               appPort === undefined
-                ? ruleAdmits(rule, resolved(old, beforePod), beforePod)
-                : ruleAdmits(rule, appPort, beforePod);
+                ? ruleAdmits(rule, resolved(old, beforePod), protocol, beforePod)
+                : ruleAdmits(rule, appPort, protocol, beforePod);
             if (!admittedApp) return;
-            if (!ruleAdmits(nowRules[r] ?? {}, p.targetPort, pod))
+            if (!ruleAdmits(nowRules[r] ?? {}, p.targetPort, protocol, pod))
               broken.push(
                 `${id(policy)} ingress[${r}] admitted the app port of ${id(svc)} port ${p.port} but not its listen port ${p.targetPort}`,
               );
             if (opts.replaced && nowRules[r]?.ports?.length && everyPodHasSidecar(policy)) {
-              const stillApp = ruleAdmits(nowRules[r], appPort ?? resolved(old, beforePod), pod);
+              const stillApp = ruleAdmits(nowRules[r], appPort ?? resolved(old, beforePod), protocol, pod);
               if (stillApp)
                 broken.push(
                   `${id(policy)} ingress[${r}] still admits the app port of ${id(svc)} port ${p.port} after replace`,
@@ -309,7 +311,8 @@ function resolved(port: Obj, pod: Obj): number {
   const target = port.targetPort ?? port.port;
   if (typeof target === 'number') return target;
   return (
-    (pod.spec?.containers ?? []).flatMap((c: Obj) => c.ports ?? []).find((p: Obj) => p.name === target)
-      ?.containerPort ?? -1
+    (pod.spec?.containers ?? [])
+      .flatMap((c: Obj) => c.ports ?? [])
+      .find((p: Obj) => p.name === target && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'))?.containerPort ?? -1
   );
 }

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type RunOutput, runResourceList, runStream } from '../src/run.js';
-import { checkInvariants, type Finding, matchesLabelSelector, type Obj } from './invariants.js';
+import { checkInvariants, checkPolicies, type Finding, matchesLabelSelector, type Obj } from './invariants.js';
 import { objectsOf } from './tools.js';
 
 const numRuns = Number(process.env.NUM_RUNS ?? 250);
@@ -37,13 +37,13 @@ function uniquePorts<C extends { name: string; image: string; ports: Obj[] }>(co
   const seenNumbers = new Set<number>();
   const seenNames = new Set<string>();
   return containers.map((c) => {
-    const ports = c.ports
-      .filter((p) => !seenNumbers.has(p.containerPort) && (p.name === undefined || !seenNames.has(p.name)))
-      .map((p) => {
-        seenNumbers.add(p.containerPort);
-        if (p.name) seenNames.add(p.name);
-        return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
-      });
+    // One pass: a port is checked against every port kept before it, in this container too.
+    const ports = c.ports.flatMap((p) => {
+      if (seenNumbers.has(p.containerPort) || (p.name !== undefined && seenNames.has(p.name))) return [];
+      seenNumbers.add(p.containerPort);
+      if (p.name) seenNames.add(p.name);
+      return [Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined))];
+    });
     return ports.length ? { ...c, ports } : { name: c.name, image: c.image };
   });
 }
@@ -326,6 +326,52 @@ afterAll(() => {
   console.log(`property reach over ${cases} cases:\n${rows.join('\n')}`);
 });
 
+/** A NetworkPolicy over one of the workloads, with ingress rules by number, name, range or all ports. */
+const networkPolicy = (i: number, workloads: Obj[]) =>
+  fc
+    .record({
+      of: fc.nat(workloads.length - 1),
+      selectAll: fc.constantFrom(false, false, false, true),
+      rules: fc.array(
+        fc.oneof(
+          fc.constant(undefined),
+          fc.array(
+            fc.oneof(
+              fc.record({ port: fc.constantFrom(...APP_PORTS, 8080, 8080) }),
+              fc.record({ port: fc.constantFrom('http', 'metrics') }),
+              fc.record({ port: fc.constantFrom(7000, 8000), endPort: fc.constantFrom(8100, 9000) }),
+            ),
+            { minLength: 1, maxLength: 3 },
+          ),
+        ),
+        { minLength: 1, maxLength: 2 },
+      ),
+    })
+    .map((p) => {
+      const w = workloads[p.of]!;
+      return {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: `np${i}`, ...(w.metadata.namespace ? { namespace: w.metadata.namespace } : {}) },
+        spec: {
+          podSelector: p.selectAll ? {} : { matchLabels: w.spec.template.metadata.labels },
+          ingress: p.rules.map((ports) => (ports ? { ports } : {})),
+        },
+      } as Obj;
+    });
+const withPolicies = fc
+  .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }))
+  .chain(([w, s, n]) =>
+    tupleOf(w, workload).chain((ws) =>
+      fc.tuple(
+        fc.constant(ws),
+        tupleOf(s, (i) => service(i, ws)),
+        tupleOf(n, (i) => networkPolicy(i, ws)),
+      ),
+    ),
+  )
+  .map(([ws, ss, ns]) => plain([...ws, ...ss, ...ns] as Obj[]));
+
 describe('properties', () => {
   it('keeps the invariants on random packages, and a second run changes nothing', () => {
     const before = cases;
@@ -415,6 +461,36 @@ describe('properties', () => {
       }),
       { numRuns },
     );
+  });
+
+  it('NetworkPolicies: no rewired path is blocked, replace leaves no app port, a second run changes nothing', () => {
+    let rewiredThroughPolicy = 0;
+    fc.assert(
+      fc.property(
+        withPolicies,
+        sidecarInjection,
+        fc.constantFrom('follow', 'replace', 'generate'),
+        (objs, cfg, mode) => {
+          const withMode = { ...cfg, spec: { ...cfg.spec, networkPolicies: mode } };
+          const out = transformed(objs, withMode);
+          if (out.exitCode === 1) return;
+          const output = objectsOf(out.stdout);
+          const broken = [
+            ...checkInvariants(objs, output.slice(0, objs.length), findingsOf(out.results), {
+              sidecarName: 'waf',
+              listenPorts: listenPortsOf(cfg),
+              selected: selectedBy(cfg),
+            }),
+            ...checkPolicies(objs, output.slice(0, objs.length), { sidecarName: 'waf', replaced: mode === 'replace' }),
+          ];
+          expect(broken).toEqual([]);
+          expect(runStream(stringify(withMode), 'config', out.stdout).stdout).toBe(out.stdout);
+          if (out.results.some((r) => /admits listen port/.test(r.message))) rewiredThroughPolicy++;
+        },
+      ),
+      { numRuns },
+    );
+    expect(rewiredThroughPolicy / numRuns).toBeGreaterThan(0.1);
   });
 
   it('never throws: random bytes in, a clean result out', () => {
