@@ -198,8 +198,10 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
         const oldIndex = current
           ? containers.items.findIndex((c) => isMap(c) && c.get('name') === current.container.name)
           : -1;
-        if (oldIndex >= 0) containers.items.splice(oldIndex, 1);
-        if (sidecar) containers.items.push(doc.createNode(sidecar, { aliasDuplicateObjects: false }));
+        const [old] = oldIndex >= 0 ? containers.items.splice(oldIndex, 1) : [];
+        // An unchanged sidecar that is only out of place moves as it was written.
+        const unchanged = old !== undefined && isDeepStrictEqual(current?.container, sidecar);
+        if (sidecar) containers.items.push(unchanged ? old : doc.createNode(sidecar, { aliasDuplicateObjects: false }));
       }
       editAnnotations(doc, object, [...templatePath, 'metadata'], annotations, w);
     },

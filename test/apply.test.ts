@@ -13,8 +13,16 @@ spec:
 `;
 const deselect = config.replace('{waf: on}', '{waf: never}');
 const status = `'{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}'`;
+const restricted =
+  '{runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}';
 const sidecar = (indent: string) =>
-  [`- name: waf`, `  image: w`, `  env: [{name: APP_PORT, value: "8080"}]`, `  ports: [{containerPort: 8443}]`]
+  [
+    `- name: waf`,
+    `  image: w`,
+    `  env: [{name: APP_PORT, value: "8080"}]`,
+    `  ports: [{containerPort: 8443}]`,
+    `  securityContext: ${restricted}`,
+  ]
     .map((l) => indent + l)
     .join('\n');
 
@@ -44,7 +52,7 @@ spec:
   template:
     metadata: {labels: {app: web}, annotations: {inject-sidecar.dev/status: ${status}, kubectl.kubernetes.io/default-container: app}} # kept
     spec:
-      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}], securityContext: ${restricted}}]
 `,
   },
   {
@@ -104,7 +112,7 @@ spec:
 `,
   },
   {
-    name: 'an earlier sidecar that is not last is moved last',
+    name: 'an earlier sidecar that is not last is moved last, as it was written',
     input: `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, labels: {waf: on}}
@@ -137,13 +145,7 @@ spec:
         - name: app
           image: a
           ports: [{containerPort: 8080}]
-        - name: waf
-          image: w
-          env:
-            - name: APP_PORT
-              value: "8080"
-          ports:
-            - containerPort: 8443
+${sidecar('        ')}
 `,
   },
   {

@@ -21,6 +21,7 @@ import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
 import { routeWarnings } from './routes.js';
+import { sidecarConfigWarnings } from './security.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
 
 export interface WorkloadPlan {
@@ -57,7 +58,7 @@ export interface PlanInput {
 export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   const { workloads, services, networkPolicies = [], autoscalers = [], routes = [], meshPolicies = [] } = input;
   const pairing = pairServices(workloads, services);
-  const results: Result[] = [];
+  const results: Result[] = [...sidecarConfigWarnings(config)];
   const workloadPlans = workloads.map((w) => {
     const planned = planWorkload(config, w, decideSidecar(config, w, pairing.servicesOf.get(w) ?? []));
     results.push(...planned.results);

@@ -10,6 +10,7 @@ import { below, type StringMap } from '../objects/shape.js';
 import type { InjectionStatus, Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
+import { restrictedUnder } from './security.js';
 
 export function buildSidecar(config: InjectionConfig, mappings: readonly ResolvedMapping[]): Container {
   const base = config.container;
@@ -29,8 +30,8 @@ export function buildSidecar(config: InjectionConfig, mappings: readonly Resolve
   if (config.ports.length > 1)
     for (const m of mappings) ours.push({ name: `APP_PORT_${m.listenPort}`, value: String(m.appPort) });
   const env = [...ours.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
-  // The config's own key order: env and ports stay where the config has them, or come last.
-  return { ...base, env, ports };
+  // The config's own key order: env, ports and securityContext stay where the config has them, or come last.
+  return { ...base, env, ports, securityContext: restrictedUnder(base.securityContext) };
 }
 
 /** Every collision of the sidecar with the pod: its name, a port number, a port name. */

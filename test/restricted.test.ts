@@ -1,0 +1,69 @@
+// Every sidecar in every golden output runs under the Pod Security "restricted" profile's container
+// rules, checked here on their own (not with src/): where a case breaks a rule on purpose, the run
+// said so in a warning naming that rule.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { type Obj, podOf } from './invariants.js';
+import { objectsOf, repo } from './tools.js';
+
+/** The restricted profile's rules for one container (kubernetes.io/docs/concepts/security/pod-security-standards). */
+function brokenRules(c: Obj): string[] {
+  const s: Obj = c.securityContext ?? {};
+  const rules: [boolean, string][] = [
+    [s.allowPrivilegeEscalation === false, 'allowPrivilegeEscalation must be false'],
+    [s.privileged !== true, 'privileged must not be true'],
+    [(s.capabilities?.drop ?? []).includes('ALL'), 'capabilities.drop must include ALL'],
+    [
+      (s.capabilities?.add ?? []).every((cap: string) => cap === 'NET_BIND_SERVICE'),
+      'capabilities.add may hold only NET_BIND_SERVICE',
+    ],
+    [s.runAsNonRoot === true, 'runAsNonRoot must be true'],
+    [s.runAsUser !== 0, 'runAsUser must not be 0'],
+    [
+      ['RuntimeDefault', 'Localhost'].includes(s.seccompProfile?.type),
+      'seccompProfile.type must be RuntimeDefault or Localhost',
+    ],
+  ];
+  return rules.filter(([ok]) => !ok).map(([, rule]) => rule);
+}
+
+const root = join(repo, 'fixtures');
+const succeeded = (d: string) => parse(readFileSync(join(root, d, 'results.yaml'), 'utf8')).exitCode === 0;
+const cases = readdirSync(root).filter((d) => existsSync(join(root, d, 'output.yaml')) && succeeded(d));
+
+function sidecarNameOf(dir: string): string | undefined {
+  const config = existsSync(join(dir, 'config.yaml'))
+    ? parse(readFileSync(join(dir, 'config.yaml'), 'utf8'))
+    : parse(readFileSync(join(dir, 'resource-list.yaml'), 'utf8'))?.functionConfig;
+  return config?.spec?.container?.name ?? config?.data?.name;
+}
+
+describe('every rendered sidecar is restricted, or the run said which rule it breaks', () => {
+  let checked = 0;
+  it.each(cases)('%s', (name) => {
+    const dir = join(root, name);
+    const sidecar = sidecarNameOf(dir);
+    const output = readFileSync(join(dir, 'output.yaml'), 'utf8');
+    const objects = objectsOf(output).flatMap((o) => (o.kind === 'ResourceList' ? (o.items ?? []) : [o]));
+    const warnings: string[] = (parse(readFileSync(join(dir, 'results.yaml'), 'utf8')).results ?? [])
+      .filter((r: Obj) => r.severity === 'warning')
+      .map((r: Obj) => r.message);
+    for (const o of objects.flatMap((x) => (x.kind === 'List' ? (x.items ?? []) : [x]))) {
+      const container = (podOf(o)?.spec?.containers ?? []).find(
+        (c: Obj) =>
+          (c.name === sidecar && c.securityContext !== undefined) ||
+          (c.name === sidecar && o.spec?.template?.metadata?.annotations?.['inject-sidecar.dev/status']),
+      );
+      if (!container) continue;
+      checked++;
+      for (const rule of brokenRules(container))
+        expect(
+          warnings.some((w) => w.includes(rule)),
+          `${o.kind} ${o.metadata?.name}: ${rule}`,
+        ).toBe(true);
+    }
+  });
+  it('checked sidecars in the goldens', () => expect(checked).toBeGreaterThan(30));
+});
