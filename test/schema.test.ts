@@ -44,6 +44,7 @@ const badConfigs = readdirSync(join(repo, 'fixtures'))
 // golden case), editors do not.
 const crossField: Record<string, string> = {
   'error-config-ports-collide': 'listen ports unique across entries',
+  'error-config-missing-image': 'an image is required unless spec.preset names one',
 };
 
 describe('JSON Schema', () => {

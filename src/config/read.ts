@@ -7,6 +7,8 @@ import type * as z from 'zod/mini';
 import { parseSelectorString } from '../objects/selector.js';
 import { issueResults } from '../objects/shape.js';
 import { FunctionError, ResultsError, result } from '../results.js';
+import { mergeContainer } from './presets/merge.js';
+import { modsecurityCrs, type Preset, wallarm } from './presets/presets.js';
 import { API_VERSION, type InjectionConfig, sidecarInjectionSchema } from './schema.js';
 
 const configError = (path: string, message: string) =>
@@ -17,15 +19,29 @@ function issuesOf(error: z.core.$ZodError, rename: (path: string) => string = (p
 }
 
 function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): InjectionConfig {
+  const preset = presetOf(spec);
   return {
     name: metadata?.name ?? 'inject-sidecar',
     selector: spec.selector,
     ...(spec.namespaces ? { namespaces: spec.namespaces } : {}),
-    container: spec.container as Container,
+    container: preset
+      ? mergeContainer(preset.container, spec.container as Partial<Container>)
+      : (spec.container as Container),
+    ...(preset ? { boundPorts: preset.boundPorts } : {}),
     ports: spec.ports,
     networkPolicies: spec.networkPolicies,
     mode: spec.mode,
   };
+}
+
+/** The preset's sidecar, or every problem with its settings as error results. */
+function presetOf(spec: z.output<typeof sidecarInjectionSchema>['spec']): Preset | undefined {
+  if (!spec.preset) return undefined;
+  const listenPort = spec.ports[0]!.listenPort;
+  const preset =
+    spec.preset === 'wallarm' ? wallarm(listenPort, spec.wallarm) : modsecurityCrs(listenPort, spec.modsecurity);
+  if (preset.problems.length) throw new ResultsError(preset.problems.map((p) => configError(p.field, p.message)));
+  return preset;
 }
 
 function parseSidecarInjection(object: unknown): InjectionConfig {

@@ -6,6 +6,7 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { pathString } from '../objects/shape.js';
+import { PRESETS } from './presets/presets.js';
 
 // zod/mini keeps start-up short (see bench/README.md); its English messages are opted into here.
 z.config(en());
@@ -50,8 +51,9 @@ const envVar = z.looseObject({ name: z.string().check(z.minLength(1)) });
 // is an error instead of a sidecar that silently lacks it. Nested values are the API server's to
 // check.
 const container = z.strictObject({
-  name: dnsLabel,
-  image: z.string({ error: 'an image is required' }).check(z.minLength(1, 'an image is required')),
+  // Required without a preset (checked below); a preset names and pins its own.
+  name: optional(dnsLabel),
+  image: optional(z.string().check(z.minLength(1, 'an image is required'))),
   command: optional(z.array(z.string())),
   args: optional(z.array(z.string())),
   workingDir: optional(z.string()),
@@ -120,9 +122,30 @@ const spec = z
   .strictObject({
     selector: selector,
     namespaces: optional(z.array(z.string().check(z.minLength(1)))),
-    container: container,
+    container: z._default(container, {}),
     ports: z.array(portMapping).check(z.minLength(1, 'at least one port mapping is required')),
     mode: z._default(z.enum(['inject', 'audit'], { error: 'mode is inject or audit' }), 'inject'),
+    preset: optional(z.enum(PRESETS, { error: `preset is one of ${PRESETS.join(', ')}` })),
+    wallarm: optional(
+      z.strictObject({
+        group: optional(z.string().check(z.minLength(1))),
+        tokenSecretRef: optional(
+          z.strictObject({ name: z.string().check(z.minLength(1)), key: z.string().check(z.minLength(1)) }),
+        ),
+        apiHost: optional(z.string().check(z.minLength(1))),
+        mode: optional(z.enum(['monitoring', 'block', 'safe_blocking', 'off'])),
+        slabAllocArena: optional(z.number().check(z.positive())),
+      }),
+    ),
+    modsecurity: optional(
+      z.strictObject({
+        ruleEngine: optional(z.enum(['On', 'DetectionOnly'])),
+        paranoia: optional(z.int().check(z.minimum(1), z.maximum(4))),
+        anomalyInbound: optional(z.int().check(z.minimum(1))),
+        anomalyOutbound: optional(z.int().check(z.minimum(1))),
+        sslPort: optional(portNumber),
+      }),
+    ),
     networkPolicies: z._default(
       z.enum(NETWORK_POLICY_MODES, { error: `networkPolicies is one of ${NETWORK_POLICY_MODES.join(', ')}` }),
       'follow',
@@ -130,6 +153,38 @@ const spec = z
   })
   .check(
     z.superRefine((s, ctx) => {
+      if (!s.preset) {
+        if (s.container.name === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['container', 'name'],
+            message: 'a name is required (or a preset)',
+            input: s,
+          });
+        if (s.container.image === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['container', 'image'],
+            message: 'an image is required (or a preset)',
+            input: s,
+          });
+      }
+      if (s.preset && s.ports.length !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ports'],
+          message: `preset ${s.preset} fronts one app port: give exactly one ports entry`,
+          input: s,
+        });
+      if (s.wallarm && s.preset !== 'wallarm')
+        ctx.addIssue({ code: 'custom', path: ['wallarm'], message: 'spec.wallarm is for preset: wallarm', input: s });
+      if (s.modsecurity && s.preset !== 'modsecurity-crs')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['modsecurity'],
+          message: 'spec.modsecurity is for preset: modsecurity-crs',
+          input: s,
+        });
       const seen = new Map<string, string>();
       const claim = (key: string, path: (string | number)[], what: string) => {
         const first = seen.get(key);
@@ -179,4 +234,6 @@ export interface InjectionConfig {
   networkPolicies: NetworkPolicyMode;
   /** inject (the default), or audit: change nothing and report every path past the sidecar. */
   mode: 'inject' | 'audit';
+  /** Ports a preset's image binds in the pod besides the listen port: collisions with the app are errors. */
+  boundPorts?: readonly { port: number; what: string }[];
 }

@@ -107,7 +107,7 @@ function planWorkload(
     return { plan: { workload: w, decision, podAnnotations: removedAnnotations(w) }, results };
   }
   const sidecar = buildSidecar(config, decision.mappings);
-  const problems = collisions(w, sidecar);
+  const problems = collisions(w, sidecar, config.boundPorts);
   if (problems.length)
     return { plan: { workload: w, decision, podAnnotations: removedAnnotations(w) }, results: problems };
   const ports = decision.mappings.map(

@@ -35,10 +35,20 @@ export function buildSidecar(config: InjectionConfig, mappings: readonly Resolve
 }
 
 /** Every collision of the sidecar with the pod: its name, a port number, a port name. */
-export function collisions(w: Workload, sidecar: Container): Result[] {
+export function collisions(
+  w: Workload,
+  sidecar: Container,
+  boundPorts: readonly { port: number; what: string }[] = [],
+): Result[] {
   const field = below(w.kind.podTemplatePath.join('.'), 'spec.containers');
   const problems: Result[] = [];
   const others = [...w.containers, ...w.initContainers];
+  // Ports a preset's image binds without declaring them (loopback too: the pod shares one localhost).
+  for (const { port, what } of boundPorts) {
+    const taken = declaredPorts(others).find((q) => q.containerPort === port && q.protocol === 'TCP');
+    if (taken)
+      problems.push(result('error', `${what} collides with port ${port} of container "${taken.container}"`, w, field));
+  }
   if (others.some((c) => c.name === sidecar.name)) {
     const message = `container name "${sidecar.name}" is already used by an app container; choose another spec.container.name`;
     problems.push(result('error', message, w, field));

@@ -1,0 +1,121 @@
+// WAF presets: what a sidecar needs to run as that WAF's node, so a user writes a few lines. Each
+// value's source is in the README ("WAF presets"); what could not be checked on the development
+// machine (no image registry) is marked there.
+import type { Container, EnvVar } from 'kubernetes-types/core/v1.js';
+
+export const PRESETS = ['wallarm', 'modsecurity-crs'] as const;
+export type PresetName = (typeof PRESETS)[number];
+
+export interface WallarmSettings {
+  group?: string;
+  tokenSecretRef?: { name: string; key: string };
+  apiHost?: string;
+  mode?: 'monitoring' | 'block' | 'safe_blocking' | 'off';
+  slabAllocArena?: number;
+}
+
+export interface ModsecuritySettings {
+  ruleEngine?: 'On' | 'DetectionOnly';
+  paranoia?: number;
+  anomalyInbound?: number;
+  anomalyOutbound?: number;
+  sslPort?: number;
+}
+
+export interface Preset {
+  container: Container;
+  /** Ports the image binds inside the pod besides the listen port (loopback included): never an app's. */
+  boundPorts: { port: number; what: string }[];
+  /** Problems with the preset's own settings, each at its field. */
+  problems: { field: string; message: string }[];
+}
+
+const env = (name: string, value: string): EnvVar => ({ name, value });
+const MIN_UNPRIVILEGED = 1024;
+
+function listenPortRule(listenPort: number, problems: Preset['problems']) {
+  if (listenPort < MIN_UNPRIVILEGED)
+    problems.push({
+      field: 'spec.ports[0].listenPort',
+      message: `the preset's node runs with allowPrivilegeEscalation: false, so it cannot bind port ${listenPort}; use ${MIN_UNPRIVILEGED} or above`,
+    });
+}
+
+export function wallarm(listenPort: number, s: WallarmSettings = {}): Preset {
+  const problems: Preset['problems'] = [];
+  listenPortRule(listenPort, problems);
+  if (!s.tokenSecretRef)
+    problems.push({
+      field: 'spec.wallarm.tokenSecretRef',
+      message: 'the node needs its API token from a Secret: set {name, key}; a token is never written inline',
+    });
+  if (!s.group) problems.push({ field: 'spec.wallarm.group', message: 'the node group is required with an API token' });
+  const arena = s.slabAllocArena ?? 1;
+  const mib = (gib: number) => `${Math.ceil(gib * 1024)}Mi`;
+  const container: Container = {
+    name: 'wallarm',
+    image: 'wallarm/node:6.13.0',
+    env: [
+      env('NGINX_BACKEND', '127.0.0.1:$(APP_PORT)'),
+      env('NGINX_PORT', String(listenPort)),
+      env('WALLARM_API_HOST', s.apiHost ?? 'api.wallarm.com'),
+      env('WALLARM_MODE', s.mode ?? 'monitoring'),
+      ...(s.group ? [env('WALLARM_LABELS', `group=${s.group}`)] : []),
+      ...(s.tokenSecretRef
+        ? [
+            {
+              name: 'WALLARM_API_TOKEN',
+              valueFrom: { secretKeyRef: { name: s.tokenSecretRef.name, key: s.tokenSecretRef.key } },
+            },
+          ]
+        : []),
+      env('SLAB_ALLOC_ARENA', String(arena)),
+    ],
+    // postanalytics holds SLAB_ALLOC_ARENA GiB in memory; nginx and the rest need about half a GiB more.
+    resources: { requests: { cpu: '250m', memory: mib(arena + 0.5) }, limits: { cpu: '1', memory: mib(arena + 1) } },
+    readinessProbe: { tcpSocket: { port: listenPort }, periodSeconds: 5 },
+    livenessProbe: { tcpSocket: { port: listenPort }, initialDelaySeconds: 30, periodSeconds: 10 },
+    securityContext: {
+      // The image's nginx carries a file capability; without NET_BIND_SERVICE it does not start.
+      capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+      // The image's USER is a name; runAsNonRoot needs a number to check.
+      runAsUser: 101,
+      runAsGroup: 101,
+    },
+  };
+  const boundPorts = [3313, 6388, 9001, 9003, 8088].map((port) => ({
+    port,
+    what: `the Wallarm node's loopback port ${port}`,
+  }));
+  return { container, boundPorts, problems };
+}
+
+export function modsecurityCrs(listenPort: number, s: ModsecuritySettings = {}): Preset {
+  const problems: Preset['problems'] = [];
+  listenPortRule(listenPort, problems);
+  // The image's TLS server always listens; it gets a free unprivileged port of its own.
+  const sslPort = s.sslPort ?? (listenPort + 1 <= 65535 ? listenPort + 1 : listenPort - 1);
+  if (sslPort < MIN_UNPRIVILEGED || sslPort === listenPort)
+    problems.push({
+      field: 'spec.modsecurity.sslPort',
+      message: `sslPort ${sslPort} must be ${MIN_UNPRIVILEGED} or above and not the listen port`,
+    });
+  const container: Container = {
+    name: 'modsecurity',
+    image: 'owasp/modsecurity-crs:4.18.0-nginx-202509051009',
+    env: [
+      env('BACKEND', 'http://127.0.0.1:$(APP_PORT)'),
+      env('PORT', String(listenPort)),
+      env('SSL_PORT', String(sslPort)),
+      env('MODSEC_RULE_ENGINE', s.ruleEngine ?? 'On'),
+      env('BLOCKING_PARANOIA', String(s.paranoia ?? 1)),
+      env('ANOMALY_INBOUND', String(s.anomalyInbound ?? 5)),
+      env('ANOMALY_OUTBOUND', String(s.anomalyOutbound ?? 4)),
+    ],
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    readinessProbe: { httpGet: { path: '/healthz', port: listenPort }, periodSeconds: 5 },
+    livenessProbe: { httpGet: { path: '/healthz', port: listenPort }, initialDelaySeconds: 10, periodSeconds: 10 },
+    securityContext: { runAsUser: 101, runAsGroup: 101, readOnlyRootFilesystem: false },
+  };
+  return { container, boundPorts: [{ port: sslPort, what: `the ModSecurity node's TLS port ${sslPort}` }], problems };
+}
