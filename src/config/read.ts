@@ -40,7 +40,16 @@ function presetOf(spec: z.output<typeof sidecarInjectionSchema>['spec']): Preset
   const listenPort = spec.ports[0]!.listenPort;
   const preset =
     spec.preset === 'wallarm' ? wallarm(listenPort, spec.wallarm) : modsecurityCrs(listenPort, spec.modsecurity);
-  if (preset.problems.length) throw new ResultsError(preset.problems.map((p) => configError(p.field, p.message)));
+  const problems = [...preset.problems];
+  // The Wallarm token comes from a Secret only: an env entry may not put it back inline.
+  (spec.container.env ?? []).forEach((e, i) => {
+    if (spec.preset === 'wallarm' && e.name === 'WALLARM_API_TOKEN')
+      problems.push({
+        field: `spec.container.env[${i}]`,
+        message: 'the API token comes from spec.wallarm.tokenSecretRef only',
+      });
+  });
+  if (problems.length) throw new ResultsError(problems.map((p) => configError(p.field, p.message)));
   return preset;
 }
 
