@@ -123,6 +123,14 @@ function mapAt(
   return at;
 }
 
+/** The list at `path` below the object, which must be there: the plan read it. */
+function listAt(doc: Document, object: YAMLMap, path: readonly string[], about: Subject): YAMLSeq {
+  const parentPath = path.slice(0, -1);
+  const parent = mapAt(doc, object, parentPath, false, about);
+  if (!parent) throw new FunctionError(`${fieldOf(parentPath)} is missing`, about, fieldOf(parentPath));
+  return seqAt(doc, parent, path.at(-1)!, about, fieldOf(path));
+}
+
 function seqAt(doc: Document, parent: YAMLMap, key: string, about: Subject, field: string): YAMLSeq {
   const node = editable(doc, parent, key);
   if (!isSeq(node)) throw new FunctionError(`${field} is not a list`, about, field);
@@ -187,14 +195,7 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
     at: w.at,
     edit(doc, object) {
       if (sidecarChanges) {
-        const spec = mapAt(doc, object, [...templatePath, 'spec'], false, w);
-        if (!spec)
-          throw new FunctionError(
-            `${fieldOf([...templatePath, 'spec'])} is missing`,
-            w,
-            fieldOf([...templatePath, 'spec']),
-          );
-        const containers = seqAt(doc, spec, 'containers', w, containersField);
+        const containers = listAt(doc, object, [...templatePath, 'spec', 'containers'], w);
         const oldIndex = current
           ? containers.items.findIndex((c) => isMap(c) && c.get('name') === current.container.name)
           : -1;
@@ -231,9 +232,7 @@ function serviceEdit(sp: ServicePlan): Edit | undefined {
     at: s.at,
     edit(doc, object) {
       if (changedPorts.length) {
-        const spec = mapAt(doc, object, ['spec'], false, s);
-        if (!spec) throw new FunctionError('spec is missing', s, 'spec');
-        const ports = seqAt(doc, spec, 'ports', s, 'spec.ports');
+        const ports = listAt(doc, object, ['spec', 'ports'], s);
         for (const i of changedPorts) {
           const port = ports.items[i];
           if (!isMap(port)) throw new FunctionError(`spec.ports[${i}] is not a mapping`, s, `spec.ports[${i}]`);
@@ -266,9 +265,7 @@ function policyEdit(pp: PolicyPlan): Edit | undefined {
     at: policy.at,
     edit(doc, object) {
       if (changed.length) {
-        const spec = mapAt(doc, object, ['spec'], false, policy);
-        if (!spec) throw new FunctionError('spec is missing', policy, 'spec');
-        const ingress = seqAt(doc, spec, 'ingress', policy, 'spec.ingress');
+        const ingress = listAt(doc, object, ['spec', 'ingress'], policy);
         for (const i of changed) {
           const rule = ingress.items[i];
           const field = `spec.ingress[${i}]`;

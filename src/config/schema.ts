@@ -153,42 +153,21 @@ const spec = z
   })
   .check(
     z.superRefine((s, ctx) => {
+      const issue = (path: (string | number)[], message: string) =>
+        ctx.addIssue({ code: 'custom', path, message, input: s });
       if (!s.preset) {
-        if (s.container.name === undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['container', 'name'],
-            message: 'a name is required (or a preset)',
-            input: s,
-          });
-        if (s.container.image === undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['container', 'image'],
-            message: 'an image is required (or a preset)',
-            input: s,
-          });
+        if (s.container.name === undefined) issue(['container', 'name'], 'a name is required (or a preset)');
+        if (s.container.image === undefined) issue(['container', 'image'], 'an image is required (or a preset)');
       }
       if (s.preset && s.ports.length !== 1)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ports'],
-          message: `preset ${s.preset} fronts one app port: give exactly one ports entry`,
-          input: s,
-        });
-      if (s.wallarm && s.preset !== 'wallarm')
-        ctx.addIssue({ code: 'custom', path: ['wallarm'], message: 'spec.wallarm is for preset: wallarm', input: s });
+        issue(['ports'], `preset ${s.preset} fronts one app port: give exactly one ports entry`);
+      if (s.wallarm && s.preset !== 'wallarm') issue(['wallarm'], 'spec.wallarm is for preset: wallarm');
       if (s.modsecurity && s.preset !== 'modsecurity-crs')
-        ctx.addIssue({
-          code: 'custom',
-          path: ['modsecurity'],
-          message: 'spec.modsecurity is for preset: modsecurity-crs',
-          input: s,
-        });
+        issue(['modsecurity'], 'spec.modsecurity is for preset: modsecurity-crs');
       const seen = new Map<string, string>();
       const claim = (key: string, path: (string | number)[], what: string) => {
         const first = seen.get(key);
-        if (first) ctx.addIssue({ code: 'custom', path, message: `${what} collides with ${first}`, input: s });
+        if (first) issue(path, `${what} collides with ${first}`);
         else seen.set(key, `${pathString(path)}`);
       };
       s.container.ports?.forEach((p, i) => {
