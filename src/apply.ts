@@ -15,6 +15,7 @@ import type { ObjectAt } from './objects/read.js';
 import { isObj, type Obj, type StringMap } from './objects/shape.js';
 import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
 import type { PolicyPlan } from './plan/policies.js';
+import { sidecarNames } from './plan/seen-by.js';
 import { FunctionError, type Subject } from './results.js';
 
 type Annotations = Record<string, string | undefined>;
@@ -180,37 +181,67 @@ function annotationsDiffer(read: unknown, wanted: Annotations, field: string): s
 // ---------------------------------------------------------------------------------------------
 // Workloads and Services
 
+const nameOf = (node: unknown) => (isMap(node) ? node.get('name') : undefined);
+
+/**
+ * The sidecar in its place: a regular one last in containers (other injections' sidecars may follow
+ * it), a native one first in initContainers (after other injections' native sidecars). A sidecar
+ * that is already in its place is edited where it stands; one that is not moves, as it was written
+ * when only its place is wrong.
+ */
 function workloadEdit(wp: WorkloadPlan): Edit | undefined {
-  const { workload: w, sidecar } = wp;
+  const { workload: w, sidecar, native } = wp;
   const current = w.current.sidecar;
-  const sidecarInPlace =
-    sidecar !== undefined && current?.last === true && isDeepStrictEqual(current.container, sidecar);
+  const inPlace = current?.inPlace === true && current.native === native;
+  const sidecarInPlace = sidecar !== undefined && inPlace && isDeepStrictEqual(current?.container, sidecar);
   const sidecarChanges = (sidecar !== undefined || current !== undefined) && !sidecarInPlace;
   const annotations = annotationChanges(w.current.podAnnotations, wp.podAnnotations);
   if (!sidecarChanges && Object.keys(annotations).length === 0) return undefined;
   const templatePath = w.kind.podTemplatePath;
-  const containersField = fieldOf([...templatePath, 'spec', 'containers']);
+  const listPath = (native: boolean) => [...templatePath, 'spec', native ? 'initContainers' : 'containers'];
+  const theirs = sidecarNames(w.others);
   return {
     about: w,
     at: w.at,
     edit(doc, object) {
       if (sidecarChanges) {
-        const containers = listAt(doc, object, [...templatePath, 'spec', 'containers'], w);
-        const oldIndex = current
-          ? containers.items.findIndex((c) => isMap(c) && c.get('name') === current.container.name)
-          : -1;
-        const [old] = oldIndex >= 0 ? containers.items.splice(oldIndex, 1) : [];
-        // An unchanged sidecar that is only out of place moves as it was written.
-        const unchanged = old !== undefined && isDeepStrictEqual(current?.container, sidecar);
-        if (sidecar) containers.items.push(unchanged ? old : doc.createNode(sidecar, { aliasDuplicateObjects: false }));
+        let old: unknown;
+        let at = -1;
+        if (current) {
+          const list = listAt(doc, object, listPath(current.native), w);
+          at = list.items.findIndex((c) => nameOf(c) === current.container.name);
+          [old] = at >= 0 ? list.items.splice(at, 1) : [];
+          if (current.native && list.items.length === 0)
+            mapAt(doc, object, [...templatePath, 'spec'], false, w)?.delete('initContainers');
+        }
+        if (sidecar) {
+          // An unchanged sidecar that is only out of place moves as it was written.
+          const unchanged = old !== undefined && isDeepStrictEqual(current?.container, sidecar);
+          const node = unchanged ? old : doc.createNode(sidecar, { aliasDuplicateObjects: false });
+          const list = native
+            ? initContainersAt(doc, object, templatePath, w)
+            : listAt(doc, object, listPath(false), w);
+          if (!inPlace || at < 0) {
+            at = native ? 0 : list.items.length;
+            if (native) while (at < list.items.length && theirs.has(nameOf(list.items[at]) as string)) at++;
+          }
+          list.items.splice(at, 0, node);
+        }
       }
       editAnnotations(doc, object, [...templatePath, 'metadata'], annotations, w);
     },
     check(read) {
-      const listed = read([...templatePath, 'spec', 'containers']);
-      const containers = Array.isArray(listed) ? (listed as Obj[]) : [];
-      if (sidecar && !isDeepStrictEqual(containers.at(-1), JSON.parse(JSON.stringify(sidecar)))) return containersField;
-      if (!sidecar && current && containers.some((c) => c.name === current.container.name)) return containersField;
+      const listed = (native: boolean) => {
+        const list = read(listPath(native));
+        return Array.isArray(list) ? (list as Obj[]) : [];
+      };
+      const name = sidecar?.name ?? current?.container.name;
+      for (const n of [false, true]) {
+        const found = listed(n).filter((c) => c.name === name);
+        const wanted = sidecar && n === native ? 1 : 0;
+        if (found.length !== wanted) return fieldOf(listPath(n));
+        if (wanted && !isDeepStrictEqual(found[0], JSON.parse(JSON.stringify(sidecar)))) return fieldOf(listPath(n));
+      }
       return annotationsDiffer(
         read([...templatePath, 'metadata', 'annotations']),
         annotations,
@@ -220,10 +251,19 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
   };
 }
 
+/** The pod's initContainers, created when the pod has none. */
+function initContainersAt(doc: Document, object: YAMLMap, templatePath: readonly string[], about: Subject): YAMLSeq {
+  const spec = mapAt(doc, object, [...templatePath, 'spec'], false, about);
+  const field = fieldOf([...templatePath, 'spec']);
+  if (!spec) throw new FunctionError(`${field} is missing`, about, field);
+  if (isAbsent(spec.get('initContainers', true))) spec.set('initContainers', doc.createNode([]));
+  return seqAt(doc, spec, 'initContainers', about, `${field}.initContainers`);
+}
+
 function serviceEdit(sp: ServicePlan): Edit | undefined {
   const { service: s } = sp;
   const { current } = s;
-  const record = sp.rewired.length ? JSON.stringify(sp.rewired) : undefined;
+  const { record } = sp;
   const changedPorts = sp.targetPorts.flatMap((t, i) => ((t ?? undefined) !== current.targetPorts[i] ? [i] : []));
   const annotations = record !== current.rewired ? { [REWIRED]: record } : {};
   if (changedPorts.length === 0 && record === current.rewired) return undefined;
@@ -256,7 +296,7 @@ function serviceEdit(sp: ServicePlan): Edit | undefined {
 /** Only the ingress rules whose ports change: new entries appended where the rule only grows. */
 function policyEdit(pp: PolicyPlan): Edit | undefined {
   const { policy } = pp;
-  const record = pp.records.length ? JSON.stringify(pp.records) : undefined;
+  const { record } = pp;
   const changed = pp.rules.flatMap((ports, i) => (isDeepStrictEqual(ports, policy.current.rules[i]) ? [] : [i]));
   const annotations = record !== policy.current.record ? { [POLICY_PORTS]: record } : {};
   if (changed.length === 0 && record === policy.current.record) return undefined;

@@ -12,7 +12,9 @@ spec:
   ports: [{appPort: 8080, listenPort: 8443}]
 `;
 const deselect = config.replace('{waf: on}', '{waf: never}');
-const status = `'{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}'`;
+const record =
+  '{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}';
+const status = `'{"waf":${record}}'`;
 const restricted =
   '{runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}';
 const sidecar = (indent: string) =>
@@ -67,7 +69,7 @@ spec:
 `,
     expected: `apiVersion: v1
 kind: Service
-metadata: {name: web, annotations: {inject-sidecar.dev/rewired-ports: '[{"port":8080,"protocol":"TCP","listenPort":8443}]'}}
+metadata: {name: web, annotations: {inject-sidecar.dev/rewired-ports: '{"waf":[{"port":8080,"protocol":"TCP","listenPort":8443}]}'}}
 spec:
   selector: {app: web}
   ports:
@@ -163,7 +165,7 @@ spec:
 kind: Service
 metadata:
   name: web
-  annotations: {note: &http {port: 80, targetPort: 8080}, inject-sidecar.dev/rewired-ports: '[{"port":80,"protocol":"TCP","targetPort":8080,"listenPort":8443}]'}
+  annotations: {note: &http {port: 80, targetPort: 8080}, inject-sidecar.dev/rewired-ports: '{"waf":[{"port":80,"protocol":"TCP","targetPort":8080,"listenPort":8443}]}'}
 spec:
   selector: {app: web}
   ports: [{port: 80, targetPort: 8443}]

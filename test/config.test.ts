@@ -114,7 +114,20 @@ describe('config validation: each error names its field', () => {
     ],
     ['bad protocol', (c) => (c.spec.ports[0]!.protocol = 'HTTP'), 'spec.ports[0].protocol', /TCP|UDP|SCTP/],
     ['namespaces not a list', (c) => (c.spec.namespaces = 'shop'), 'spec.namespaces', /array/],
-    ['no ports', (c) => (c.spec.ports = []), 'spec.ports', /at least one/],
+    [
+      'unknown kind, with the allowed ones',
+      (c) => ((c.spec as Record<string, unknown>).kinds = ['Deployment', 'Knative']),
+      'spec.kinds[1]',
+      /one of Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod, Rollout$/,
+    ],
+    ['no kinds', (c) => ((c.spec as Record<string, unknown>).kinds = []), 'spec.kinds', /at least one of Deployment/],
+    ['native not a boolean', (c) => ((c.spec as Record<string, unknown>).native = 'yes'), 'spec.native', /boolean/],
+    [
+      'restartPolicy on the container',
+      (c) => ((c.spec.container as Record<string, unknown>).restartPolicy = 'Always'),
+      'spec.container.restartPolicy',
+      /spec.native: true/,
+    ],
   ];
   it.each(table)('%s', (_name, mutate, path, message) => {
     const config = valid();
@@ -160,6 +173,8 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
           appPort: 'http',
           portName: 'waf-http',
           namespaces: 'shop, web',
+          kinds: 'Deployment, Job',
+          native: 'true',
         }),
       ),
     ).toEqual({
@@ -171,6 +186,8 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
       namespaces: ['shop', 'web'],
       container: { name: 'waf', image: 'w:1' },
       ports: [{ appPort: 'http', listenPort: 8443, name: 'waf-http', protocol: 'TCP' }],
+      kinds: ['Deployment', 'Job'],
+      native: true,
       networkPolicies: 'follow',
       mode: 'inject',
     }));
@@ -181,6 +198,8 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
     [{ image: 'w', listenPort: '8443' }, 'data.name', /name/],
     [{ name: 'waf', image: 'w', listenPort: '8443', imag: 'x' }, 'data.imag', /unknown ConfigMap key imag/],
     [{ name: 'waf', image: 'w', listenPort: '8443', selector: 'a in b' }, 'data.selector', /cannot parse/],
+    [{ name: 'waf', image: 'w', listenPort: '8443', kinds: 'Deployment,Knative' }, 'data.kinds', /one of Deployment/],
+    [{ name: 'waf', image: 'w', listenPort: '8443', native: 'yes' }, 'data.native', /boolean/],
   ])('rejects %j at %s', (data, path, message) => {
     const e = errorOf(cm(data));
     expect(e.path).toBe(path);

@@ -2,7 +2,7 @@
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { ServicePort } from '../src/objects/ports.js';
 import type { Service } from '../src/objects/service.js';
-import { type Workload, workloadKindOf } from '../src/objects/workload.js';
+import { type WorkloadObject, workloadKindOf } from '../src/objects/workload.js';
 
 let next = 0;
 
@@ -16,7 +16,7 @@ export function workload(
     containers?: Container[];
     kind?: string;
   } = {},
-): Workload {
+): WorkloadObject {
   const kind = opts.kind ?? 'Deployment';
   const order = next++;
   return {
@@ -31,7 +31,7 @@ export function workload(
     podAnnotations: {},
     containers: opts.containers ?? [{ name: 'app', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }],
     initContainers: [],
-    current: { podAnnotations: {} },
+    statuses: {},
   };
 }
 
@@ -49,6 +49,7 @@ export function service(
     ...(selector ? { selector } : {}),
     headless: opts.headless ?? false,
     ports,
+    records: {},
     current: { targetPorts: ports.map((p) => p.targetPort) },
   };
 }

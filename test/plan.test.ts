@@ -8,6 +8,7 @@ const config = (ports: InjectionConfig['ports'], extra: Partial<InjectionConfig>
   selector: { matchLabels: { waf: 'enabled' } },
   container: { name: 'waf', image: 'w' },
   ports,
+  kinds: ['Deployment'],
   networkPolicies: 'follow',
   mode: 'inject',
   ...extra,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { InjectionConfig } from '../src/config/schema.js';
 import type { NetworkPolicy } from '../src/objects/network-policy.js';
 import { planPolicies } from '../src/plan/policies.js';
+import { workloadSeenBy } from '../src/plan/seen-by.js';
 import { workload } from './helpers.js';
 
 const config: InjectionConfig = {
@@ -11,6 +12,7 @@ const config: InjectionConfig = {
   selector: {},
   container: { name: 'waf', image: 'w' },
   ports: [{ appPort: 8080, listenPort: 8443, protocol: 'TCP' }],
+  kinds: ['Deployment'],
   networkPolicies: 'follow',
   mode: 'inject',
 };
@@ -21,12 +23,13 @@ const policy = (name: string, namespace: string, podLabels: Record<string, strin
   podSelector: { matchLabels: podLabels },
   restrictsIngress: true,
   rules: [[{ port: 8080 }]],
+  records: {},
   current: { rules: [[{ port: 8080 }]] },
 });
 
 describe('planPolicies', () => {
   it('adds the listen port to the rule of the policy over an injected pod', () => {
-    const w = workload('web', { namespace: 'shop', podLabels: { app: 'web' } });
+    const w = workloadSeenBy('waf', workload('web', { namespace: 'shop', podLabels: { app: 'web' } }));
     const mappings = [{ entry: 0, appPort: 8080, listenPort: 8443, protocol: 'TCP' as const }];
     const { plans } = planPolicies(config, [policy('web', 'shop', { app: 'web' })], [{ workload: w, mappings }]);
     expect(plans[0]!.rules).toEqual([[{ port: 8080 }, { port: 8443 }]]);
@@ -37,7 +40,7 @@ describe('planPolicies', () => {
     let reads = 0;
     const mappings = [{ entry: 0, appPort: 8080, listenPort: 8443, protocol: 'TCP' as const }];
     const planned = Array.from({ length: 2000 }, (_, i) => {
-      const w = workload(`w${i}`, { namespace: `ns${i}`, podLabels: { app: 'web' } });
+      const w = workloadSeenBy('waf', workload(`w${i}`, { namespace: `ns${i}`, podLabels: { app: 'web' } }));
       const ref = new Proxy(w.ref, {
         get: (t, k) => {
           if (k === 'namespace') reads++;

@@ -29,6 +29,8 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
       : (spec.container as Container),
     ...(preset ? { boundPorts: preset.boundPorts } : {}),
     ports: spec.ports,
+    kinds: spec.kinds,
+    ...(spec.native !== undefined ? { native: spec.native } : {}),
     networkPolicies: spec.networkPolicies,
     mode: spec.mode,
   };
@@ -71,6 +73,8 @@ const configMapKeys: Record<string, string> = {
   protocol: 'spec.ports[0].protocol',
   networkPolicies: 'spec.networkPolicies',
   mode: 'spec.mode',
+  kinds: 'spec.kinds',
+  native: 'spec.native',
 };
 
 /** The ConfigMap key a SidecarInjection field comes from, so errors name what the user wrote. */
@@ -107,10 +111,14 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
   if (str('appPort') !== undefined) mapping.appPort = asPort(str('appPort'));
   if (str('portName') !== undefined) mapping.name = str('portName');
   if (str('protocol') !== undefined) mapping.protocol = str('protocol');
-  const namespaces = str('namespaces')
-    ?.split(',')
-    .map((n) => n.trim())
-    .filter(Boolean);
+  const list = (k: string) =>
+    str(k)
+      ?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
+  const namespaces = list('namespaces');
+  const kinds = list('kinds');
+  const native = str('native');
   const candidate = {
     apiVersion: API_VERSION,
     kind: 'SidecarInjection',
@@ -122,6 +130,8 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
       ports: [mapping],
       ...(str('networkPolicies') !== undefined ? { networkPolicies: str('networkPolicies') } : {}),
       ...(str('mode') !== undefined ? { mode: str('mode') } : {}),
+      ...(kinds !== undefined ? { kinds } : {}),
+      ...(native !== undefined ? { native: native === 'true' ? true : native === 'false' ? false : native } : {}),
     },
   };
   const parsed = sidecarInjectionSchema.safeParse(candidate);

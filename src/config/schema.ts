@@ -6,6 +6,7 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { pathString } from '../objects/shape.js';
+import { WORKLOAD_KINDS } from '../objects/workload.js';
 import { PRESETS } from './presets/presets.js';
 
 // zod/mini keeps start-up short (see bench/README.md); its English messages are opted into here.
@@ -123,7 +124,15 @@ const spec = z
     selector: selector,
     namespaces: optional(z.array(z.string().check(z.minLength(1)))),
     container: z._default(container, {}),
-    ports: z.array(portMapping).check(z.minLength(1, 'at least one port mapping is required')),
+    // Empty: the sidecar is added and nothing is rewired (a log shipper, a database proxy).
+    ports: z._default(z.array(portMapping), []),
+    kinds: z._default(
+      z
+        .array(z.enum(WORKLOAD_KINDS, { error: `a kind is one of ${WORKLOAD_KINDS.join(', ')}` }))
+        .check(z.minLength(1, `name at least one of ${WORKLOAD_KINDS.join(', ')}`)),
+      ['Deployment'],
+    ),
+    native: optional(z.boolean()),
     mode: z._default(z.enum(['inject', 'audit'], { error: 'mode is inject or audit' }), 'inject'),
     preset: optional(z.enum(PRESETS, { error: `preset is one of ${PRESETS.join(', ')}` })),
     wallarm: optional(
@@ -159,6 +168,8 @@ const spec = z
         if (s.container.name === undefined) issue(['container', 'name'], 'a name is required (or a preset)');
         if (s.container.image === undefined) issue(['container', 'image'], 'an image is required (or a preset)');
       }
+      if (s.container.restartPolicy !== undefined)
+        issue(['container', 'restartPolicy'], 'set spec.native: true for a native sidecar instead');
       if (s.preset && s.ports.length !== 1)
         issue(['ports'], `preset ${s.preset} fronts one app port: give exactly one ports entry`);
       if (s.wallarm && s.preset !== 'wallarm') issue(['wallarm'], 'spec.wallarm is for preset: wallarm');
@@ -210,6 +221,10 @@ export interface InjectionConfig {
   namespaces?: readonly string[];
   container: Container;
   ports: readonly PortMapping[];
+  /** The workload kinds this injection selects from. */
+  kinds: readonly string[];
+  /** true: a native sidecar (initContainers, restartPolicy: Always); false: a regular one; unset: regular, native for Jobs. */
+  native?: boolean;
   networkPolicies: NetworkPolicyMode;
   /** inject (the default), or audit: change nothing and report every path past the sidecar. */
   mode: 'inject' | 'audit';

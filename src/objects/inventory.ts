@@ -8,10 +8,10 @@ import { isNetworkPolicy, type NetworkPolicy, readNetworkPolicy } from './networ
 import type { KrmObject } from './read.js';
 import { isRoute, type Route, readRoute } from './route.js';
 import { readService, type Service } from './service.js';
-import { readWorkload, unknownVersionOf, type Workload, workloadKindOf } from './workload.js';
+import { readWorkload, unknownVersionOf, type WorkloadObject, workloadKindOf } from './workload.js';
 
 export interface Inventory {
-  workloads: Workload[];
+  workloads: WorkloadObject[];
   services: Service[];
   networkPolicies: NetworkPolicy[];
   autoscalers: Autoscaler[];

@@ -1,7 +1,6 @@
 // NetworkPolicies as plain data: which pods they select and what their ingress rules admit, with
 // the ports an earlier run added (or removed) taken back out, so the plan starts from what the
 // user wrote.
-import { isDeepStrictEqual } from 'node:util';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import * as z from 'zod/mini';
 import { GENERATED_BY, POLICY_PORTS } from '../annotations.js';
@@ -9,6 +8,7 @@ import type { Subject } from '../results.js';
 import type { IntOrString } from './ports.js';
 import type { KrmObject, ObjectAt } from './read.js';
 import { checkShape, isObj, type Obj, readJsonAnnotation, stringMap } from './shape.js';
+import { LEGACY } from './workload.js';
 
 /** One `ingress[].ports[]` entry as written: a number or a name, or a range with endPort. */
 export interface PolicyPort {
@@ -30,8 +30,10 @@ export interface NetworkPolicy extends Subject {
   podSelector: LabelSelector;
   /** Whether the policy restricts ingress at all (policyTypes, or ingress rules present). */
   restrictsIngress: boolean;
-  /** Each ingress rule's ports as the user wrote them; undefined admits every port. */
+  /** Each ingress rule's ports as written (seen by one injection: its own change undone); undefined admits every port. */
   rules: (readonly PolicyPort[] | undefined)[];
+  /** Each injection's changed rules, by name; seen by one injection, the others' only. */
+  records: Readonly<Record<string, readonly RuleRecord[]>>;
   /** What the object holds now, for the apply step to change only what differs. */
   current: { rules: (readonly PolicyPort[] | undefined)[]; record?: string };
   /** Set on a policy this function generated: the injection's name, and the whole object. */
@@ -52,6 +54,9 @@ const selectorShape = z.nullish(z.looseObject({}));
 const isRecordList = (v: unknown): v is RuleRecord[] =>
   Array.isArray(v) &&
   v.every((r) => isObj(r) && typeof r.rule === 'number' && Array.isArray(r.ports) && Array.isArray(r.wrote));
+// By injection name; a list alone is a record from before injections had names.
+const isRecords = (v: unknown): v is RuleRecord[] | Record<string, RuleRecord[]> =>
+  isRecordList(v) || (isObj(v) && Object.values(v).every(isRecordList));
 
 export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
   const plain = object.plain!;
@@ -60,17 +65,11 @@ export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
   const metadata = isObj(plain.metadata) ? plain.metadata : {};
   const annotations = stringMap(metadata.annotations, about, 'metadata.annotations');
   const remedy = 'restore the ingress ports and remove it by hand';
-  const records =
-    readJsonAnnotation(annotations, POLICY_PORTS, isRecordList, about, 'metadata.annotations', remedy) ?? [];
+  const records = readJsonAnnotation(annotations, POLICY_PORTS, isRecords, about, 'metadata.annotations', remedy) ?? {};
   const ingress = checkShape(ingressShape, spec.ingress, about, 'spec.ingress') ?? [];
   const podSelector = (checkShape(selectorShape, spec.podSelector, about, 'spec.podSelector') ?? {}) as LabelSelector;
   const types = Array.isArray(spec.policyTypes) ? spec.policyTypes : undefined;
   const current = ingress.map((r) => (r.ports && r.ports.length > 0 ? (r.ports as PolicyPort[]) : undefined));
-  // A rule an earlier run changed, and nobody since, goes back to what the user wrote.
-  const rules = current.map((ports, i) => {
-    const record = records.find((r) => r.rule === i);
-    return record && isDeepStrictEqual(ports, record.wrote) ? record.ports : ports;
-  });
   return {
     ref: object.ref,
     ...(object.file ? { file: object.file } : {}),
@@ -78,7 +77,8 @@ export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
     at: object.at,
     podSelector,
     restrictsIngress: types ? types.includes('Ingress') : true,
-    rules,
+    rules: current,
+    records: Array.isArray(records) ? { [LEGACY]: records } : records,
     current: {
       rules: current,
       ...(annotations[POLICY_PORTS] !== undefined ? { record: annotations[POLICY_PORTS] } : {}),

@@ -3,9 +3,10 @@
 import * as z from 'zod/mini';
 import { REWIRED } from '../annotations.js';
 import type { Subject } from '../results.js';
-import { type IntOrString, protocolOf, type ServicePort } from './ports.js';
+import type { IntOrString, ServicePort } from './ports.js';
 import type { KrmObject, ObjectAt } from './read.js';
 import { checkShape, isObj, readJsonAnnotation, type StringMap, stringMap } from './shape.js';
+import { LEGACY } from './workload.js';
 
 /** One port an earlier run rewired: what its targetPort was, and the listen port it was moved to. */
 export interface RewiredPort {
@@ -22,8 +23,12 @@ export interface Service extends Subject {
   /** The selector; undefined when it is missing or empty (the Service selects no pods by itself). */
   selector?: StringMap;
   headless: boolean;
-  /** The ports as the user wrote them: earlier rewiring undone. */
+  /** The ports as written; seen by one injection (plan/seen-by.ts), with its own rewiring undone. */
   ports: readonly ServicePort[];
+  /** Each injection's rewired ports, by name; seen by one injection, the others' only. */
+  records: Readonly<Record<string, readonly RewiredPort[]>>;
+  /** Seen by one injection: ports it rewired that another injection now fronts (a chain), by index. */
+  covered?: ReadonlyMap<number, RewiredPort>;
   /** What the object holds now, for the apply step to change only what differs. */
   current: { targetPorts: (IntOrString | undefined)[]; rewired?: string };
 }
@@ -41,16 +46,9 @@ const servicePortsShape = z.nullish(
 
 const isRewiredList = (v: unknown): v is RewiredPort[] =>
   Array.isArray(v) && v.every((r) => isObj(r) && typeof r.port === 'number' && typeof r.listenPort === 'number');
-
-/** The port as the user wrote it, from what an earlier run recorded. */
-function undoRewiring(sp: ServicePort, rewired: readonly RewiredPort[]): ServicePort {
-  const undo = rewired.find(
-    (r) => r.port === sp.port && r.protocol === protocolOf(sp) && sp.targetPort === r.listenPort,
-  );
-  if (!undo) return sp;
-  const { targetPort: _rewired, ...rest } = sp;
-  return undo.targetPort === undefined ? rest : { ...rest, targetPort: undo.targetPort };
-}
+// By injection name; a list alone is a record from before injections had names.
+const isRecords = (v: unknown): v is RewiredPort[] | Record<string, RewiredPort[]> =>
+  isRewiredList(v) || (isObj(v) && Object.values(v).every(isRewiredList));
 
 export function readService(object: KrmObject): Service {
   const plain = object.plain!;
@@ -59,7 +57,7 @@ export function readService(object: KrmObject): Service {
   const metadata = isObj(plain.metadata) ? plain.metadata : {};
   const annotations = stringMap(metadata.annotations, about, 'metadata.annotations');
   const remedy = 'restore the targetPorts and remove it by hand';
-  const rewired = readJsonAnnotation(annotations, REWIRED, isRewiredList, about, 'metadata.annotations', remedy) ?? [];
+  const records = readJsonAnnotation(annotations, REWIRED, isRecords, about, 'metadata.annotations', remedy) ?? {};
   const written = (checkShape(servicePortsShape, spec.ports, about, 'spec.ports') ?? []) as ServicePort[];
   const selector = stringMap(spec.selector, about, 'spec.selector');
   return {
@@ -69,7 +67,8 @@ export function readService(object: KrmObject): Service {
     at: object.at,
     ...(Object.keys(selector).length > 0 ? { selector } : {}),
     headless: spec.clusterIP === 'None',
-    ports: written.map((sp) => undoRewiring(sp, rewired)),
+    ports: written,
+    records: Array.isArray(records) ? { [LEGACY]: records } : records,
     current: {
       targetPorts: written.map((p) => p.targetPort ?? undefined),
       ...(annotations[REWIRED] !== undefined ? { rewired: annotations[REWIRED] } : {}),

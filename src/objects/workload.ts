@@ -2,7 +2,7 @@
 // table, so a new kind is a row here, not a change to the plan.
 import type { Container } from 'kubernetes-types/core/v1.js';
 import * as z from 'zod/mini';
-import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
+import { STATUS } from '../annotations.js';
 import type { Subject } from '../results.js';
 import type { KrmObject, ObjectAt } from './read.js';
 import { below, checkShape, isObj, type Obj, readJsonAnnotation, type StringMap, stringMap } from './shape.js';
@@ -13,42 +13,53 @@ export interface WorkloadKind {
   apiVersions: readonly string[];
   /** Path from the object to its pod template (metadata + spec). Empty: the object is the pod. */
   podTemplatePath: readonly string[];
-  /** Whether the sidecar is injected into this kind yet; others are only read for pairing. */
-  injectable: boolean;
+  /** Whether `spec.kinds` may name it; a PodTemplate is injected only through a Rollout's workloadRef. */
+  selectable: boolean;
+  /** Its pods run to completion (Job, CronJob): a regular sidecar would keep them from ever finishing. */
+  completes?: boolean;
 }
 
-const row = (kind: string, apiVersions: string[], podTemplatePath: string[], injectable = false): WorkloadKind => ({
+const template = ['spec', 'template'];
+const row = (kind: string, apiVersions: string[], podTemplatePath = template, more: Partial<WorkloadKind> = {}) => ({
   kind,
   apiVersions,
   podTemplatePath,
-  injectable,
+  selectable: true,
+  ...more,
 });
-const template = ['spec', 'template'];
 
 const workloadKinds: readonly WorkloadKind[] = [
-  row('Deployment', ['apps/v1', 'apps/v1beta1', 'apps/v1beta2', 'extensions/v1beta1'], template, true),
-  row('StatefulSet', ['apps/v1', 'apps/v1beta1', 'apps/v1beta2'], template),
-  row('DaemonSet', ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'], template),
-  row('ReplicaSet', ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'], template),
-  row('Job', ['batch/v1'], template),
-  row('CronJob', ['batch/v1', 'batch/v1beta1', 'batch/v2alpha1'], ['spec', 'jobTemplate', 'spec', 'template']),
-  row('ReplicationController', ['v1'], template),
+  row('Deployment', ['apps/v1', 'apps/v1beta1', 'apps/v1beta2', 'extensions/v1beta1']),
+  row('StatefulSet', ['apps/v1', 'apps/v1beta1', 'apps/v1beta2']),
+  row('DaemonSet', ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1']),
+  row('ReplicaSet', ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1']),
+  row('ReplicationController', ['v1']),
+  row('Job', ['batch/v1'], template, { completes: true }),
+  row('CronJob', ['batch/v1', 'batch/v1beta1', 'batch/v2alpha1'], ['spec', 'jobTemplate', 'spec', 'template'], {
+    completes: true,
+  }),
   row('Pod', ['v1'], []),
-  row('Rollout', ['argoproj.io/v1alpha1'], template),
+  row('Rollout', ['argoproj.io/v1alpha1']),
+  row('PodTemplate', ['v1'], ['template'], { selectable: false }),
 ];
+
+/** The kinds `spec.kinds` may name, in the table's order. */
+export const WORKLOAD_KINDS = workloadKinds.filter((k) => k.selectable).map((k) => k.kind);
 
 export function workloadKindOf(apiVersion: string, kind: string): WorkloadKind | undefined {
   return workloadKinds.find((k) => k.kind === kind && k.apiVersions.includes(apiVersion));
 }
 
-/** An injectable kind written with an API version it is not served under (a typo, or a CRD of that name). */
+/** A workload kind written with an API version it is not served under (a typo, or a CRD of that name). */
 export function unknownVersionOf(apiVersion: string, kind: string): WorkloadKind | undefined {
-  return workloadKinds.find((k) => k.injectable && k.kind === kind && !k.apiVersions.includes(apiVersion));
+  return workloadKinds.find((k) => k.selectable && k.kind === kind && !k.apiVersions.includes(apiVersion));
 }
 
-/** What an earlier run injected, as recorded in the status annotation. */
+/** What one injection put into the pod, as recorded in the status annotation under its name. */
 export interface InjectionStatus {
   container: string;
+  /** The sidecar is a native one: first in initContainers, with restartPolicy: Always. */
+  native?: boolean;
   ports: { appPort: number; listenPort: number; protocol: string }[];
   /** The default-container annotation value this function set, if it set one. */
   defaultContainer?: string;
@@ -56,8 +67,21 @@ export interface InjectionStatus {
   meshAnnotations?: Record<string, string>;
 }
 
-/** A workload as plain data, with any earlier injection already taken out. */
-export interface Workload extends Subject {
+/**
+ * The status annotation's records by injection name. A record written before injections had names
+ * (one object, not a map) is kept under LEGACY: the injection that runs next owns it.
+ */
+export const LEGACY = '';
+export type Statuses = Readonly<Record<string, InjectionStatus>>;
+
+/** A Rollout's `spec.workloadRef`: its pods come from another object's template. */
+export interface WorkloadRef {
+  kind: string;
+  name: string;
+}
+
+/** A workload as the input holds it, as plain data. */
+export interface WorkloadObject extends Subject {
   order: number;
   at: ObjectAt;
   kind: WorkloadKind;
@@ -65,18 +89,52 @@ export interface Workload extends Subject {
   annotations: StringMap;
   /** The path of the pod template or pod spec this object lacks (a kustomize patch, say). */
   missing?: string;
+  /** A Rollout without a template of its own: where its pods come from. */
+  workloadRef?: WorkloadRef;
+  /** A Rollout's blue-green and canary Services, by name: they send traffic to its pods. */
+  rolloutServices?: readonly string[];
   /** `hostNetwork: true`: the pod's ports are the node's. */
   hostNetwork: boolean;
   podLabels: StringMap;
   podAnnotations: StringMap;
-  /** The pod's containers less an earlier run's sidecar (mesh proxies included). */
   containers: readonly Container[];
   initContainers: readonly Container[];
-  /** Set when an earlier run injected a sidecar into this workload. */
-  earlier?: InjectionStatus;
-  /** What the object holds now, for the apply step to change only what differs. */
-  current: { podAnnotations: StringMap; sidecar?: { container: Container; last: boolean } };
+  /** Every injection's record, by name. */
+  statuses: Statuses;
 }
+
+/** Where a sidecar sits in the pod now. */
+export interface SidecarPlace {
+  container: Container;
+  native: boolean;
+  /** Only sidecars of this function follow it in its list (regular), or precede it (native). */
+  inPlace: boolean;
+}
+
+/**
+ * A workload as one injection sees it: its own earlier sidecar and annotations taken out, so the
+ * plan starts from what the user (and the other injections) wrote.
+ */
+export interface Workload extends WorkloadObject {
+  /** The pod's containers less this injection's earlier sidecar (mesh proxies and other sidecars stay). */
+  containers: readonly Container[];
+  initContainers: readonly Container[];
+  /** Set when an earlier run of this injection put a sidecar into this workload. */
+  earlier?: InjectionStatus;
+  /** The other injections' records. */
+  others: Statuses;
+  /** What the object holds now, for the apply step to change only what differs. */
+  current: { podAnnotations: StringMap; sidecar?: SidecarPlace };
+}
+
+/** Whether a container is a native sidecar: an init container that keeps running (Kubernetes 1.29+). */
+export const isNativeSidecar = (c: Container) => c.restartPolicy === 'Always';
+
+/** The containers that run beside the app and open its ports: regular ones and native sidecars. */
+export const runningContainers = (w: Pick<WorkloadObject, 'containers' | 'initContainers'>): Container[] => [
+  ...w.containers,
+  ...w.initContainers.filter(isNativeSidecar),
+];
 
 /** The pod template of an object of this kind, or undefined. */
 export function podTemplateOf(object: Obj, kind: WorkloadKind): Obj | undefined {
@@ -101,28 +159,9 @@ const containerList = (value: unknown, about: Subject, field: string) =>
 
 const isStatus = (v: unknown): v is InjectionStatus =>
   isObj(v) && typeof v.container === 'string' && Array.isArray(v.ports);
+const isStatuses = (v: unknown): v is Statuses => isObj(v) && (isStatus(v) || Object.values(v).every(isStatus));
 
-/** The earlier sidecar and its annotations taken out, so the plan starts from what the user wrote. */
-function withoutEarlierInjection(
-  podAnnotations: StringMap,
-  containers: Container[],
-  earlier: InjectionStatus | undefined,
-) {
-  const sidecarAt = earlier ? containers.findIndex((c) => c.name === earlier.container) : -1;
-  const appContainers = sidecarAt >= 0 ? containers.filter((_, i) => i !== sidecarAt) : containers;
-  const userAnnotations: Record<string, string> = Object.assign(Object.create(null), podAnnotations);
-  if (earlier) {
-    delete userAnnotations[STATUS];
-    if (earlier.defaultContainer !== undefined && userAnnotations[DEFAULT_CONTAINER] === earlier.defaultContainer)
-      delete userAnnotations[DEFAULT_CONTAINER];
-    for (const [key, written] of Object.entries(earlier.meshAnnotations ?? {})) userAnnotations[key] = written;
-  }
-  const sidecar =
-    sidecarAt >= 0 ? { container: containers[sidecarAt]!, last: sidecarAt === containers.length - 1 } : undefined;
-  return { appContainers, userAnnotations, sidecar };
-}
-
-export function readWorkload(object: KrmObject, kind: WorkloadKind): Workload {
+export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObject {
   const plain = object.plain!;
   const about: Subject = object;
   const metadata = isObj(plain.metadata) ? plain.metadata : {};
@@ -135,29 +174,48 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): Workload {
     kind,
     labels: stringMap(metadata.labels, about, 'metadata.labels'),
     annotations: stringMap(metadata.annotations, about, 'metadata.annotations'),
+    ...(kind.kind === 'Rollout' ? { rolloutServices: rolloutServicesOf(plain) } : {}),
   };
   const template = podTemplateOf(plain, kind);
   const podSpec = template && isObj(template.spec) ? template.spec : undefined;
   if (!template || !podSpec) {
-    const missing = template ? below(base, 'spec') : base;
     const empty = { podLabels: {}, podAnnotations: {}, containers: [], initContainers: [], hostNetwork: false };
-    return { ...common, missing, ...empty, current: { podAnnotations: {} } };
+    const ref = template ? undefined : workloadRefOf(plain, kind, about);
+    if (ref) return { ...common, workloadRef: ref, ...empty, statuses: {} };
+    return { ...common, missing: template ? below(base, 'spec') : base, ...empty, statuses: {} };
   }
   const at = (field: string) => below(base, field);
   const podMetadata = isObj(template.metadata) ? template.metadata : {};
   const podAnnotations = stringMap(podMetadata.annotations, about, at('metadata.annotations'));
-  const remedy = 'remove it and the sidecar by hand';
-  const earlier = readJsonAnnotation(podAnnotations, STATUS, isStatus, about, at('metadata.annotations'), remedy);
-  const containers = containerList(podSpec.containers, about, at('spec.containers'));
-  const { appContainers, userAnnotations, sidecar } = withoutEarlierInjection(podAnnotations, containers, earlier);
+  const remedy = 'remove it and the sidecars by hand';
+  const read = readJsonAnnotation(podAnnotations, STATUS, isStatuses, about, at('metadata.annotations'), remedy);
   return {
     ...common,
     podLabels: stringMap(podMetadata.labels, about, at('metadata.labels')),
     hostNetwork: podSpec.hostNetwork === true,
-    podAnnotations: userAnnotations,
-    containers: appContainers,
+    podAnnotations,
+    containers: containerList(podSpec.containers, about, at('spec.containers')),
     initContainers: containerList(podSpec.initContainers, about, at('spec.initContainers')),
-    ...(earlier ? { earlier } : {}),
-    current: { podAnnotations, ...(sidecar ? { sidecar } : {}) },
+    statuses: read === undefined ? {} : isStatus(read) ? { [LEGACY]: read } : read,
   };
+}
+
+/** `spec.strategy.blueGreen.activeService` and its kin: the Services Argo Rollouts points at the pods. */
+function rolloutServicesOf(plain: Obj): string[] {
+  const strategy = isObj(plain.spec) && isObj(plain.spec.strategy) ? plain.spec.strategy : {};
+  const named = (o: unknown, keys: string[]) =>
+    isObj(o) ? keys.map((k) => o[k]).filter((v): v is string => typeof v === 'string' && v !== '') : [];
+  return [
+    ...named(strategy.blueGreen, ['activeService', 'previewService']),
+    ...named(strategy.canary, ['stableService', 'canaryService']),
+  ];
+}
+
+const workloadRefShape = z.looseObject({ kind: z.string(), name: z.string().check(z.minLength(1)) });
+
+/** An Argo Rollout may take its pods from a Deployment, ReplicaSet or PodTemplate (`spec.workloadRef`). */
+function workloadRefOf(plain: Obj, kind: WorkloadKind, about: Subject): WorkloadRef | undefined {
+  if (kind.kind !== 'Rollout' || !isObj(plain.spec) || plain.spec.workloadRef == null) return undefined;
+  const ref = checkShape(workloadRefShape, plain.spec.workloadRef, about, 'spec.workloadRef');
+  return ref ? { kind: ref.kind, name: ref.name } : undefined;
 }

@@ -11,16 +11,19 @@ import {
   type Protocol,
   protocolOf,
   resolvePort,
+  type ServicePort,
   serviceTarget,
 } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
 import { groupBy } from '../objects/shape.js';
-import type { Workload } from '../objects/workload.js';
+import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
 import { isSelected } from './decide.js';
 import { pairServices } from './pairing.js';
 import { admits } from './policies.js';
+import { resolveWorkloadRefs, rolloutServicePairs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
+import { workloadSeenBy } from './seen-by.js';
 
 type Fronted = { appPort: number; listenPort: number; protocol: Protocol };
 
@@ -28,11 +31,22 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   const paths: Result[] = [];
   const path = (message: string, about: Parameters<typeof result>[2], field?: string) =>
     paths.push(result('error', message, about, field));
-  const pairing = pairServices(inventory.workloads, inventory.services);
+  const workloads = inventory.workloads.map((w) => workloadSeenBy(config.name, w));
+  const refs = resolveWorkloadRefs(workloads);
+  const running = workloads.filter(refs.runsPods);
+  const pairing = pairServices(running, inventory.services, rolloutServicePairs(workloads, inventory.services, refs));
   const policiesByNamespace = groupBy(inventory.networkPolicies, (p) => p.ref.namespace ?? '');
-  const bypassed = new Map<(typeof inventory.services)[number], ReturnType<typeof currentPorts>>();
-  for (const w of inventory.workloads) {
-    if (!w.kind.injectable || !isSelected(config, w)) continue;
+  const bypassed = new Map<(typeof inventory.services)[number], ServicePort[]>();
+  for (const w of workloads) {
+    if (w.workloadRef && isSelected(config, w) && !refs.targetOf.get(w))
+      path(
+        'its pods come from an object not in the input (spec.workloadRef): it cannot be audited',
+        w,
+        'spec.workloadRef',
+      );
+  }
+  for (const w of running) {
+    if (!isSelected(config, w) && !(refs.rolloutsOf.get(w) ?? []).some((r) => isSelected(config, r))) continue;
     const base = w.kind.podTemplatePath.length ? `${w.kind.podTemplatePath.join('.')}.` : '';
     if (!w.earlier || !w.current.sidecar || w.earlier.container !== config.container.name) {
       path(
@@ -73,14 +87,8 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   return paths;
 }
 
-/** The Service's ports as they are now (the plain data holds them as the user first wrote them). */
-function currentPorts(s: Inventory['services'][number]) {
-  return s.ports.map((sp, i) => {
-    const { targetPort: _written, ...rest } = sp;
-    const now = s.current.targetPorts[i];
-    return now === undefined ? rest : { ...rest, targetPort: now };
-  });
-}
+/** The Service's ports as they are now: the audit reads them as written. */
+const currentPorts = (s: Inventory['services'][number]) => s.ports;
 
 function frontedTarget(
   sp: { port: number; targetPort?: IntOrString; protocol?: string },
@@ -88,7 +96,7 @@ function frontedTarget(
   fronted: readonly Fronted[],
 ) {
   const protocol = protocolOf(sp);
-  const n = resolvePort(serviceTarget(sp), declaredPorts(appContainersOf(w.containers)), protocol);
+  const n = resolvePort(serviceTarget(sp), declaredPorts(appContainersOf(runningContainers(w))), protocol);
   return fronted.some((f) => f.appPort === n && f.protocol === protocol);
 }
 

@@ -14,7 +14,7 @@ import {
 } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
 import type { Service } from '../objects/service.js';
-import type { Workload } from '../objects/workload.js';
+import { runningContainers, type Workload, type WorkloadObject } from '../objects/workload.js';
 
 /** A config port entry as it applies to one workload: the app port is a number there. */
 export interface ResolvedMapping {
@@ -29,9 +29,13 @@ export interface ResolvedMapping {
 }
 
 export type SidecarDecision =
-  | { gets: true; mappings: ResolvedMapping[] }
-  | { gets: false; why: 'not-injectable' | 'not-selected' | 'opted-out' | 'host-network' }
-  | { gets: false; why: 'no-pod-template' | 'no-app-port' | 'app-port-twice'; detail: string };
+  | { gets: true; mappings: ResolvedMapping[]; native: boolean }
+  | { gets: false; why: 'not-selected' | 'opted-out' | 'host-network' | 'workload-ref' }
+  | {
+      gets: false;
+      why: 'no-pod-template' | 'no-app-port' | 'app-port-twice' | 'app-port-fronted' | 'native-required';
+      detail: string;
+    };
 
 /** What the workload's pod offers as app ports: declared by app containers, targeted by its Services. */
 interface AppPorts {
@@ -39,19 +43,37 @@ interface AppPorts {
   targeted: { target: IntOrString; protocol: Protocol }[];
 }
 
-export function isSelected(config: InjectionConfig, w: Workload): boolean {
+/** The one predicate: this object's own kind, namespace and labels are selected by the config. */
+export function isSelected(config: InjectionConfig, w: WorkloadObject): boolean {
+  if (!config.kinds.includes(w.kind.kind)) return false;
   if (config.namespaces && !config.namespaces.includes(w.ref.namespace ?? '')) return false;
   return matchesSelector(config.selector, w.labels);
 }
 
-const optedOut = (w: Workload) => (w.annotations[INJECT] ?? w.podAnnotations[INJECT]) === 'false';
+const optedOut = (w: WorkloadObject) => (w.annotations[INJECT] ?? w.podAnnotations[INJECT]) === 'false';
 
-export function decideSidecar(config: InjectionConfig, w: Workload, services: readonly Service[]): SidecarDecision {
-  if (!w.kind.injectable) return { gets: false, why: 'not-injectable' };
-  if (!isSelected(config, w)) return { gets: false, why: 'not-selected' };
-  if (optedOut(w)) return { gets: false, why: 'opted-out' };
+/**
+ * Whether the workload's pod template gets the sidecar, and in front of which app ports. A template
+ * is selected through its own object, or through an Argo Rollout whose spec.workloadRef names it
+ * (`rollouts`): the Rollout runs its pods.
+ */
+export function decideSidecar(
+  config: InjectionConfig,
+  w: Workload,
+  services: readonly Service[],
+  rollouts: readonly WorkloadObject[] = [],
+): SidecarDecision {
+  if (w.workloadRef) return { gets: false, why: isSelected(config, w) ? 'workload-ref' : 'not-selected' };
+  const selectors = [w, ...rollouts].filter((o) => isSelected(config, o));
+  if (selectors.length === 0) return { gets: false, why: 'not-selected' };
+  if (optedOut(w) || selectors.some(optedOut)) return { gets: false, why: 'opted-out' };
   if (w.missing !== undefined) return { gets: false, why: 'no-pod-template', detail: w.missing };
   if (w.hostNetwork) return { gets: false, why: 'host-network' };
+  if (config.native === false && w.kind.completes) {
+    const detail = `spec.native is false, but a ${w.kind.kind}'s pods run to completion and a regular sidecar would keep them running forever; leave spec.native unset (or true), or take ${w.kind.kind} out of spec.kinds`;
+    return { gets: false, why: 'native-required', detail };
+  }
+  const native = config.native ?? w.kind.completes === true;
   const ports = appPortsOf(w, services);
   const mappings: ResolvedMapping[] = [];
   const reasons: string[] = [];
@@ -70,18 +92,36 @@ export function decideSidecar(config: InjectionConfig, w: Workload, services: re
       });
     }
   });
-  if (mappings.length === 0) {
+  if (mappings.length === 0 && config.ports.length > 0) {
     const detail = [...reasons, ...otherProtocolsOnly(config, ports.declared)].map(sentence).join(' ');
     return { gets: false, why: 'no-app-port', detail };
   }
   const twice = sameAppPortTwice(config, mappings);
   if (twice) return { gets: false, why: 'app-port-twice', detail: twice };
-  return { gets: true, mappings };
+  const fronted = frontedByAnother(config, w, mappings);
+  if (fronted) return { gets: false, why: 'app-port-fronted', detail: fronted };
+  return { gets: true, mappings, native };
+}
+
+/** Two sidecars cannot both listen for one app port's traffic: the second must front the first. */
+function frontedByAnother(config: InjectionConfig, w: Workload, mappings: readonly ResolvedMapping[]) {
+  for (const m of mappings) {
+    for (const [name, status] of Object.entries(w.others)) {
+      const theirs = status.ports.find((p) => p.appPort === m.appPort && p.protocol === m.protocol);
+      if (!theirs) continue;
+      return (
+        `spec.ports[${m.entry}]: app port ${m.appPort}/${m.protocol} is already fronted by injection "${name}" ` +
+        `(sidecar "${status.container}", listen port ${theirs.listenPort}), and this injection "${config.name}" claims it too. ` +
+        `To put this sidecar in front of that one, set appPort: ${theirs.listenPort}`
+      );
+    }
+  }
+  return undefined;
 }
 
 function appPortsOf(w: Workload, services: readonly Service[]): AppPorts {
-  const declared = declaredPorts(appContainersOf(w.containers));
-  const meshPorts = declaredPorts(w.containers.filter(isMeshContainer)).map((p) => p.containerPort);
+  const declared = declaredPorts(appContainersOf(runningContainers(w)));
+  const meshPorts = declaredPorts(runningContainers(w).filter(isMeshContainer)).map((p) => p.containerPort);
   const targeted = services
     .flatMap((s) => s.ports.map((sp) => ({ target: serviceTarget(sp), protocol: protocolOf(sp) })))
     .filter((t) => !(typeof t.target === 'number' && meshPorts.includes(t.target)));

@@ -7,7 +7,7 @@ import type { MeshPolicy } from '../objects/mesh-policy.js';
 import { declaredPorts, resolvePort } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
 import { groupBy } from '../objects/shape.js';
-import type { Workload } from '../objects/workload.js';
+import { runningContainers, type Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
 
@@ -22,7 +22,7 @@ export function meshPolicyWarnings(
     for (const { port, field } of policy.ports) {
       for (const { workload: w, mappings } of byNamespace.get(policy.ref.namespace ?? '') ?? []) {
         if (!matchesSelector(policy.podSelector, w.podLabels)) continue;
-        const n = resolvePort(port, declaredPorts(appContainersOf(w.containers)), 'TCP');
+        const n = resolvePort(port, declaredPorts(appContainersOf(runningContainers(w))), 'TCP');
         const m = mappings.find((x) => x.appPort === n);
         if (!m) continue;
         const message =

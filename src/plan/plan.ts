@@ -12,7 +12,7 @@ import type { ObjectAt } from '../objects/read.js';
 import type { Route } from '../objects/route.js';
 import type { Service } from '../objects/service.js';
 import type { Obj } from '../objects/shape.js';
-import type { Workload } from '../objects/workload.js';
+import type { Workload, WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { autoscalerWarnings } from './autoscalers.js';
 import { decideSidecar, type ResolvedMapping, type SidecarDecision } from './decide.js';
@@ -20,15 +20,19 @@ import { meshPolicyWarnings } from './mesh-policies.js';
 import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
+import { resolveWorkloadRefs, rolloutServicePairs, type WorkloadRefs, workloadRefResults } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { sidecarConfigWarnings } from './security.js';
+import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
 
 export interface WorkloadPlan {
   workload: Workload;
   decision: SidecarDecision;
-  /** The sidecar to have last in the pod, or undefined for none. */
+  /** The sidecar to have in the pod, or undefined for none. */
   sidecar?: Container;
+  /** Native: first in initContainers (after other injections' native sidecars); else last in containers. */
+  native: boolean;
   /** Pod template annotations to set (a string) or remove (undefined). */
   podAnnotations: Record<string, string | undefined>;
 }
@@ -45,9 +49,9 @@ export interface Plan {
   results: Result[];
 }
 
-/** What the plan reads; the unit tables pass only what they need. */
+/** What the plan reads, as the input holds it; the unit tables pass only what they need. */
 export interface PlanInput {
-  workloads: readonly Workload[];
+  workloads: readonly WorkloadObject[];
   services: readonly Service[];
   networkPolicies?: readonly NetworkPolicy[];
   autoscalers?: readonly Autoscaler[];
@@ -56,11 +60,19 @@ export interface PlanInput {
 }
 
 export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
-  const { workloads, services, networkPolicies = [], autoscalers = [], routes = [], meshPolicies = [] } = input;
-  const pairing = pairServices(workloads, services);
+  const { autoscalers = [], routes = [], meshPolicies = [] } = input;
+  // Each object as this injection finds it: its own earlier changes out, other injections' in.
+  const workloads = input.workloads.map((w) => workloadSeenBy(config.name, w));
+  const services = input.services.map((s) => serviceSeenBy(config.name, s));
+  const networkPolicies = (input.networkPolicies ?? []).map((p) => policySeenBy(config.name, p));
+  const refs = resolveWorkloadRefs(workloads);
+  const running = workloads.filter(refs.runsPods);
+  const pairing = pairServices(running, services, rolloutServicePairs(workloads, services, refs));
   const results: Result[] = [...sidecarConfigWarnings(config)];
   const workloadPlans = workloads.map((w) => {
-    const planned = planWorkload(config, w, decideSidecar(config, w, pairing.servicesOf.get(w) ?? []));
+    const rollouts = refs.rolloutsOf.get(w) ?? [];
+    const decision = decideSidecar(config, w, pairing.servicesOf.get(w) ?? [], rollouts);
+    const planned = planWorkload(config, w, decision, refs);
     results.push(...planned.results);
     return planned.plan;
   });
@@ -72,11 +84,11 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
       workload,
       mappings: mappingsOf.get(workload),
     }));
-    const planned = planService(s, paired);
+    const planned = planService(config.name, s, paired);
     results.push(...planned.results);
     return planned.plan;
   });
-  const planned = workloadPlans.map((p) => ({ workload: p.workload, mappings: mappingsOf.get(p.workload) }));
+  const planned = running.map((w) => ({ workload: w, mappings: mappingsOf.get(w) }));
   const policies = planPolicies(config, networkPolicies, planned);
   results.push(...policies.results);
   const injected = planned.filter((p) => p.mappings !== undefined).map((p) => p.workload);
@@ -100,29 +112,70 @@ function planWorkload(
   config: InjectionConfig,
   w: Workload,
   decision: SidecarDecision,
+  refs: WorkloadRefs,
 ): { plan: WorkloadPlan; results: Result[] } {
+  const native = decision.gets ? decision.native : (w.earlier?.native ?? false);
+  const none = (results: Result[]) => ({
+    plan: { workload: w, decision, native, podAnnotations: removedAnnotations(config.name, w) },
+    results,
+  });
   if (!decision.gets) {
-    const results = [...whyNoSidecar(decision, w)];
+    const results = [...whyNoSidecar(decision, w, refs), ...brokenChains(config, w, [])];
     if (w.earlier) results.push(result('info', `removed sidecar "${w.earlier.container}" from an earlier run`, w));
-    return { plan: { workload: w, decision, podAnnotations: removedAnnotations(w) }, results };
+    return none(results);
   }
-  const sidecar = buildSidecar(config, decision.mappings);
-  const problems = collisions(w, sidecar, config.boundPorts);
-  if (problems.length)
-    return { plan: { workload: w, decision, podAnnotations: removedAnnotations(w) }, results: problems };
+  const sidecar = buildSidecar(config, decision.mappings, native);
+  const problems = [
+    ...collisions(w, sidecar, native, config.boundPorts),
+    ...brokenChains(config, w, decision.mappings),
+  ];
+  if (problems.length) return none(problems);
   const ports = decision.mappings.map(
     (m) => `${m.appPort} -> ${m.listenPort}${m.chosen ? ` (app port ${m.appPort}: ${m.chosen})` : ''}`,
   );
-  const message = `sidecar "${sidecar.name}" in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
-  return {
-    plan: { workload: w, decision, sidecar, podAnnotations: injectedAnnotations(w, sidecar, decision.mappings) },
-    results: [result('info', message, w), ...hostPortWarnings(w, decision.mappings)],
-  };
+  const where = native ? ' (native: first in initContainers, restartPolicy: Always)' : '';
+  const message = ports.length
+    ? `sidecar "${sidecar.name}"${where} in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`
+    : `sidecar "${sidecar.name}"${where} added; spec.ports is empty, so no Service is rewired`;
+  const results = [result('info', message, w), ...hostPortWarnings(w, decision.mappings)];
+  if (native && config.native === undefined)
+    results.push(
+      result(
+        'info',
+        `a ${w.kind.kind}'s pods run to completion, so the sidecar is native: it stops when the app's containers have (Kubernetes 1.29+)`,
+        w,
+      ),
+    );
+  const podAnnotations = injectedAnnotations(config.name, w, sidecar, decision.mappings, native);
+  return { plan: { workload: w, decision, sidecar, native, podAnnotations }, results };
+}
+
+/**
+ * Another injection fronts one of this injection's listen ports (a chain): taking this sidecar out,
+ * or moving it to another listen port, would leave that one forwarding to a closed port.
+ */
+function brokenChains(config: InjectionConfig, w: Workload, mappings: readonly ResolvedMapping[]): Result[] {
+  if (!w.earlier) return [];
+  const out: Result[] = [];
+  for (const port of w.earlier.ports) {
+    if (mappings.some((m) => m.listenPort === port.listenPort && m.protocol === port.protocol)) continue;
+    for (const [name, status] of Object.entries(w.others)) {
+      if (!status.ports.some((p) => p.appPort === port.listenPort && p.protocol === port.protocol)) continue;
+      const what = mappings.length ? 'moving it off that port' : `removing sidecar "${w.earlier.container}"`;
+      const message =
+        `injection "${name}" (sidecar "${status.container}") fronts listen port ${port.listenPort} of this injection "${config.name}": ` +
+        `${what} would leave "${status.container}" forwarding to a closed port. Remove injection "${name}" first, or point its appPort at the app`;
+      out.push(result('error', message, w));
+    }
+  }
+  return out;
 }
 
 /** What a selected workload without the sidecar is told. */
-function whyNoSidecar(decision: Exclude<SidecarDecision, { gets: true }>, w: Workload): Result[] {
+function whyNoSidecar(decision: Exclude<SidecarDecision, { gets: true }>, w: Workload, refs: WorkloadRefs): Result[] {
   switch (decision.why) {
+    case 'workload-ref':
+      return workloadRefResults(w, refs);
     case 'opted-out':
       return [result('info', `opted out with ${INJECT}: "false"`, w)];
     case 'no-pod-template':
@@ -145,7 +198,10 @@ function whyNoSidecar(decision: Exclude<SidecarDecision, { gets: true }>, w: Wor
       ];
     }
     case 'app-port-twice':
+    case 'app-port-fronted':
       return [result('error', decision.detail, w)];
+    case 'native-required':
+      return [result('error', decision.detail, w, 'spec.native')];
     default:
       return [];
   }

@@ -14,15 +14,19 @@ import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-p
 import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
 import { groupBy, type Obj } from '../objects/shape.js';
-import type { Workload } from '../objects/workload.js';
+import { runningContainers, type Workload } from '../objects/workload.js';
 import { type ResourceRef, type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
+import { recordsAnnotation } from './seen-by.js';
 
 export interface PolicyPlan {
   policy: NetworkPolicy;
   /** Each ingress rule's ports as they should be (undefined: every port, as written). */
   rules: (readonly PolicyPort[] | undefined)[];
+  /** This injection's changed rules. */
   records: RuleRecord[];
+  /** The annotation as it should be: every injection's record, this one's updated. */
+  record?: string;
 }
 
 /** A workload of the input, with its mappings when it gets the sidecar now. */
@@ -59,7 +63,11 @@ export function planPolicies(
   const plans = theirs.map((policy) => {
     const planned = planPolicy(config, policy, selectedBy(policy, byNamespace.get(policy.ref.namespace ?? '') ?? []));
     results.push(...planned.results);
-    return planned.plan;
+    const { records } = planned.plan;
+    return {
+      ...planned.plan,
+      record: recordsAnnotation(config.name, policy.records, records.length ? records : undefined),
+    };
   });
   const wanted =
     config.networkPolicies === 'generate' ? unguarded(theirs, workloads).map((w) => generatedPolicy(config, w)) : [];
@@ -98,7 +106,7 @@ function unguarded(policies: readonly NetworkPolicy[], workloads: readonly Plann
     (p) => p.ref.namespace ?? '',
   );
   return workloads
-    .filter((p): p is Injected => p.mappings !== undefined)
+    .filter((p): p is Injected => p.mappings !== undefined && p.mappings.length > 0)
     .filter(
       (p) => !(guarding.get(p.workload.ref.namespace ?? '') ?? []).some((policy) => selectedBy(policy, [p]).length > 0),
     );
@@ -112,7 +120,7 @@ function unguarded(policies: readonly NetworkPolicy[], workloads: readonly Plann
 function generatedPolicy(config: InjectionConfig, { workload: w, mappings }: Injected): Generated {
   const fronted = (p: { containerPort: number; protocol: Protocol }) =>
     mappings.some((m) => m.appPort === p.containerPort && m.protocol === p.protocol);
-  const other = declaredPorts(w.containers).filter((p) => !fronted(p));
+  const other = declaredPorts(runningContainers(w)).filter((p) => !fronted(p));
   const port = (n: number, protocol: Protocol): PolicyPort => ({
     ...(protocol !== 'TCP' ? { protocol } : {}),
     port: n,
@@ -228,7 +236,8 @@ export function admits(
   if (entry.port === undefined) return true;
   if (typeof entry.port === 'string') {
     const resolved =
-      resolvePort(entry.port, declaredPorts(appContainersOf(w.containers)), protocol) ?? sidecarNames.get(entry.port);
+      resolvePort(entry.port, declaredPorts(appContainersOf(runningContainers(w))), protocol) ??
+      sidecarNames.get(entry.port);
     return resolved === port;
   }
   return entry.endPort !== undefined ? entry.port <= port && port <= entry.endPort : entry.port === port;

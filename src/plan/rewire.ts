@@ -4,9 +4,10 @@
 import type { IntOrString, ServicePort } from '../objects/ports.js';
 import { declaredPorts, protocolOf, resolvePort, serviceTarget } from '../objects/ports.js';
 import type { RewiredPort, Service } from '../objects/service.js';
-import type { Workload } from '../objects/workload.js';
+import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
+import { recordsAnnotation, sidecarNames } from './seen-by.js';
 
 /** A workload the Service selects, and its mappings when it gets the sidecar. */
 export interface PairedWorkload {
@@ -20,7 +21,10 @@ export interface ServicePlan {
   service: Service;
   /** Each port's targetPort as it should be; undefined means omitted. */
   targetPorts: (IntOrString | undefined)[];
+  /** This injection's rewired ports. */
   rewired: RewiredPort[];
+  /** The rewired-ports annotation as it should be: every injection's record, this one's updated. */
+  record?: string;
   /** Ports left on an app port of a workload that has the sidecar: their traffic bypasses it. */
   bypass: ServicePort[];
 }
@@ -30,26 +34,40 @@ const names = (ws: readonly Injected[] | readonly PairedWorkload[]) =>
 const portLabel = (sp: ServicePort) => `port ${sp.port}${sp.name ? ` (${sp.name})` : ''}`;
 
 export function planService(
+  name: string,
   service: Service,
   paired: readonly PairedWorkload[],
 ): { plan: ServicePlan; results: Result[] } {
-  const unchanged: ServicePlan = {
+  // Ports this injection rewired and another one now fronts (a chain) stay as they are, recorded.
+  const covered = [...(service.covered?.values() ?? [])];
+  const withRecord = (plan: Omit<ServicePlan, 'record'>): ServicePlan => ({
+    ...plan,
+    record: recordsAnnotation(name, service.records, plan.rewired.length ? plan.rewired : undefined),
+  });
+  const unchanged = {
     service,
     targetPorts: service.ports.map((p) => p.targetPort ?? undefined),
-    rewired: [],
+    rewired: covered,
     bypass: [],
   };
-  const injected = paired.filter((p): p is Injected => p.mappings !== undefined);
-  if (injected.length === 0) return { plan: unchanged, results: [] };
+  // A sidecar in front of no port (spec.ports empty) changes nothing about a Service.
+  const injected = paired.filter((p): p is Injected => p.mappings !== undefined && p.mappings.length > 0);
+  if (injected.length === 0) return { plan: withRecord(unchanged), results: [] };
   const skipped = skipHeadless(service, injected) ?? skipMixed(service, paired);
   if (skipped) {
     const bypass = service.ports.filter((sp) => listenPortFor(sp, injected) !== undefined);
-    return { plan: { ...unchanged, bypass }, results: [skipped] };
+    return { plan: withRecord({ ...unchanged, bypass }), results: [skipped] };
   }
-  const plan: ServicePlan = { service, targetPorts: [], rewired: [], bypass: [] };
+  const plan: Omit<ServicePlan, 'record'> = { service, targetPorts: [], rewired: [], bypass: [] };
   const results: Result[] = [];
   service.ports.forEach((sp, i) => {
     const field = `spec.ports[${i}].targetPort`;
+    const chained = service.covered?.get(i);
+    if (chained) {
+      plan.targetPorts.push(sp.targetPort ?? undefined);
+      plan.rewired.push(chained);
+      return;
+    }
     const listenPort = listenPortFor(sp, injected);
     if (typeof listenPort === 'number') {
       plan.targetPorts.push(listenPort);
@@ -69,7 +87,7 @@ export function planService(
     results.push(result('warning', warning, service, field));
     plan.bypass.push(sp);
   });
-  return { plan, results };
+  return { plan: withRecord(plan), results };
 }
 
 /** Clients of a headless Service reach pod addresses directly: no targetPort to move. */
@@ -94,7 +112,7 @@ function listenPortFor(sp: ServicePort, injected: readonly Injected[]): number |
   const protocol = protocolOf(sp);
   const target = serviceTarget(sp);
   const listens = injected.map(({ workload, mappings }) => {
-    const appPort = resolvePort(target, declaredPorts(workload.containers), protocol);
+    const appPort = resolvePort(target, declaredPorts(runningContainers(workload)), protocol);
     return mappings.find((m) => m.appPort === appPort && m.protocol === protocol)?.listenPort;
   });
   const first = listens[0];
@@ -116,5 +134,16 @@ function bypassWarning(sp: ServicePort, injected: readonly Injected[]): string |
   );
 }
 
+/** The target is this sidecar's listen port, or another injection's sidecar: not the app. */
 const alreadyOnListenPort = (target: IntOrString, injected: readonly Injected[]) =>
-  typeof target === 'number' && injected.every(({ mappings }) => mappings.some((m) => m.listenPort === target));
+  injected.every(
+    ({ workload, mappings }) =>
+      (typeof target === 'number' && mappings.some((m) => m.listenPort === target)) ||
+      onAnotherSidecar(target, workload),
+  );
+
+function onAnotherSidecar(target: IntOrString, w: Workload): boolean {
+  const theirs = sidecarNames(w.others);
+  const ports = declaredPorts(runningContainers(w)).filter((p) => theirs.has(p.container));
+  return ports.some((p) => (typeof target === 'number' ? p.containerPort === target : p.name === target));
+}

@@ -11,8 +11,13 @@ import type { InjectionStatus, Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
 import { restrictedUnder } from './security.js';
+import { recordsAnnotation, sidecarNames } from './seen-by.js';
 
-export function buildSidecar(config: InjectionConfig, mappings: readonly ResolvedMapping[]): Container {
+export function buildSidecar(
+  config: InjectionConfig,
+  mappings: readonly ResolvedMapping[],
+  native: boolean,
+): Container {
   const base = config.container;
   const ports: ContainerPort[] = [...(base.ports ?? [])];
   for (const m of mappings) {
@@ -26,21 +31,31 @@ export function buildSidecar(config: InjectionConfig, mappings: readonly Resolve
   // The sidecar learns each workload's app port through env, so `$(APP_PORT)` in its args works by
   // Kubernetes' own expansion. Ours come first: expansion only sees variables defined earlier.
   const userEnv = base.env ?? [];
-  const ours: EnvVar[] = [{ name: 'APP_PORT', value: String(mappings[0]!.appPort) }];
+  const ours: EnvVar[] = mappings.length ? [{ name: 'APP_PORT', value: String(mappings[0]!.appPort) }] : [];
   if (config.ports.length > 1)
     for (const m of mappings) ours.push({ name: `APP_PORT_${m.listenPort}`, value: String(m.appPort) });
   const env = [...ours.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
+  // A native sidecar is an init container that keeps running: restartPolicy: Always, beside its image.
+  const { name, image, ...rest } = base;
+  const head = native ? { name, image, restartPolicy: 'Always' } : { name, image };
   // The config's own key order: env, ports and securityContext stay where the config has them, or come last.
-  return { ...base, env, ports, securityContext: restrictedUnder(base.securityContext) };
+  return {
+    ...head,
+    ...rest,
+    ...(env.length || base.env ? { env } : {}),
+    ...(ports.length || base.ports ? { ports } : {}),
+    securityContext: restrictedUnder(base.securityContext),
+  } as Container;
 }
 
 /** Every collision of the sidecar with the pod: its name, a port number, a port name. */
 export function collisions(
   w: Workload,
   sidecar: Container,
+  native: boolean,
   boundPorts: readonly { port: number; what: string }[] = [],
 ): Result[] {
-  const field = below(w.kind.podTemplatePath.join('.'), 'spec.containers');
+  const field = below(w.kind.podTemplatePath.join('.'), native ? 'spec.initContainers' : 'spec.containers');
   const problems: Result[] = [];
   const others = [...w.containers, ...w.initContainers];
   // Ports a preset's image binds without declaring them (loopback too: the pod shares one localhost).
@@ -50,7 +65,8 @@ export function collisions(
       problems.push(result('error', `${what} collides with port ${port} of container "${taken.container}"`, w, field));
   }
   if (others.some((c) => c.name === sidecar.name)) {
-    const message = `container name "${sidecar.name}" is already used by an app container; choose another spec.container.name`;
+    const user = sidecarNames(w.others).has(sidecar.name) ? 'another injection' : 'an app container';
+    const message = `container name "${sidecar.name}" is already used by ${user}; choose another spec.container.name`;
     problems.push(result('error', message, w, field));
   }
   const podPorts = declaredPorts(others);
@@ -74,18 +90,30 @@ export function collisions(
  * The pod template annotations for an injected workload: the status record, and the default
  * container set to the first app container (never a mesh proxy) unless the user set one.
  */
-export function injectedAnnotations(w: Workload, sidecar: Container, mappings: readonly ResolvedMapping[]) {
-  const firstApp = appContainersOf(w.containers)[0]?.name;
+export function injectedAnnotations(
+  name: string,
+  w: Workload,
+  sidecar: Container,
+  mappings: readonly ResolvedMapping[],
+  native: boolean,
+) {
+  const others = sidecarNames(w.others);
+  const firstApp = appContainersOf(w.containers).find((c) => !others.has(c.name))?.name;
   const setDefault = w.podAnnotations[DEFAULT_CONTAINER] === undefined && firstApp !== undefined;
   const mesh = meshPortAnnotations(w.podAnnotations, mappings);
   const originals = Object.fromEntries(Object.keys(mesh).map((key) => [key, w.podAnnotations[key]!]));
   const status: InjectionStatus = {
     container: sidecar.name,
+    ...(native ? { native } : {}),
     ports: mappings.map((m) => ({ appPort: m.appPort, listenPort: m.listenPort, protocol: m.protocol })),
     ...(setDefault ? { defaultContainer: firstApp } : {}),
     ...(Object.keys(mesh).length ? { meshAnnotations: originals } : {}),
   };
-  return { [STATUS]: JSON.stringify(status), ...(setDefault ? { [DEFAULT_CONTAINER]: firstApp } : {}), ...mesh };
+  return {
+    [STATUS]: recordsAnnotation(name, w.others, status),
+    ...(setDefault ? { [DEFAULT_CONTAINER]: firstApp } : {}),
+    ...mesh,
+  };
 }
 
 /**
@@ -121,12 +149,12 @@ function meshPortAnnotations(annotations: StringMap, mappings: readonly Resolved
 }
 
 /** Taking an earlier sidecar out: drop the status, and give back the default container the user had. */
-export function removedAnnotations(w: Workload): Record<string, string | undefined> {
+export function removedAnnotations(name: string, w: Workload): Record<string, string | undefined> {
   if (!w.earlier) return {};
   const restoreDefaultContainer = w.earlier.defaultContainer !== undefined;
   const restoreMesh = Object.keys(w.earlier.meshAnnotations ?? {}).map((key) => [key, w.podAnnotations[key]]);
   return {
-    [STATUS]: undefined,
+    [STATUS]: recordsAnnotation(name, w.others, undefined),
     ...(restoreDefaultContainer ? { [DEFAULT_CONTAINER]: w.podAnnotations[DEFAULT_CONTAINER] } : {}),
     ...Object.fromEntries(restoreMesh),
   };

@@ -1,0 +1,70 @@
+// Argo Rollouts. A Rollout carries its pod template in spec.template, like a Deployment, or takes it
+// from another object through spec.workloadRef (a Deployment, ReplicaSet or PodTemplate). Then the
+// referenced template is the one injected, even when that object itself runs no pods (replicas: 0):
+// the Rollout runs its pods. Its blue-green and canary Services point at those pods by name.
+import type { Service } from '../objects/service.js';
+import type { Workload } from '../objects/workload.js';
+import { describeRef, type Result, result } from '../results.js';
+
+/** The kinds a workloadRef may name (Argo Rollouts' documentation). */
+const REFERABLE = ['Deployment', 'ReplicaSet', 'PodTemplate'];
+
+export interface WorkloadRefs {
+  /** A template holder and the Rollouts that run their pods from it. */
+  rolloutsOf: Map<Workload, Workload[]>;
+  /** A Rollout with a workloadRef, and the object it names when the input holds it. */
+  targetOf: Map<Workload, Workload | undefined>;
+  /** Whether the workload's own template runs pods: not a Rollout without one, not an unreferenced PodTemplate. */
+  runsPods: (w: Workload) => boolean;
+}
+
+const key = (namespace: string | undefined, kind: string, name: string) => `${namespace ?? ''}/${kind}/${name}`;
+
+export function resolveWorkloadRefs(workloads: readonly Workload[]): WorkloadRefs {
+  const byKey = new Map(workloads.map((w) => [key(w.ref.namespace, w.kind.kind, w.ref.name), w]));
+  const rolloutsOf = new Map<Workload, Workload[]>();
+  const targetOf = new Map<Workload, Workload | undefined>();
+  for (const w of workloads) {
+    if (!w.workloadRef) continue;
+    const { kind, name } = w.workloadRef;
+    const target = REFERABLE.includes(kind) ? byKey.get(key(w.ref.namespace, kind, name)) : undefined;
+    targetOf.set(w, target);
+    if (target) rolloutsOf.set(target, [...(rolloutsOf.get(target) ?? []), w]);
+  }
+  const runsPods = (w: Workload) => !w.workloadRef && (w.kind.selectable || rolloutsOf.has(w));
+  return { rolloutsOf, targetOf, runsPods };
+}
+
+/** Each Rollout's named Services, paired with the workload whose template runs its pods. */
+export function rolloutServicePairs(
+  workloads: readonly Workload[],
+  services: readonly Service[],
+  refs: WorkloadRefs,
+): [Workload, Service][] {
+  const byName = new Map(services.map((s) => [`${s.ref.namespace ?? ''}/${s.ref.name}`, s]));
+  const pairs: [Workload, Service][] = [];
+  for (const w of workloads) {
+    const pods = w.workloadRef ? refs.targetOf.get(w) : w;
+    if (!pods) continue;
+    for (const name of w.rolloutServices ?? []) {
+      const s = byName.get(`${w.ref.namespace ?? ''}/${name}`);
+      if (s) pairs.push([pods, s]);
+    }
+  }
+  return pairs;
+}
+
+/** What a selected Rollout with a workloadRef is told: where its sidecar went, or why it has none. */
+export function workloadRefResults(w: Workload, refs: WorkloadRefs): Result[] {
+  const { kind, name } = w.workloadRef!;
+  const target = refs.targetOf.get(w);
+  if (target)
+    return [
+      result('info', `its pods come from ${describeRef(target.ref)} (spec.workloadRef): the sidecar goes there`, w),
+    ];
+  const why = REFERABLE.includes(kind)
+    ? `names ${kind} "${name}", which is not in the input`
+    : `names a ${kind}, and a Rollout takes its pods from a ${REFERABLE.join(', ')} only`;
+  const message = `spec.workloadRef ${why}: its pods are left without the sidecar. Render the Rollout together with the object it names`;
+  return [result('warning', message, w, 'spec.workloadRef')];
+}

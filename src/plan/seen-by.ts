@@ -1,0 +1,155 @@
+// Several injections may change one object, each under its own name: its sidecar and status record
+// on a workload, its rewired ports on a Service, its added ports on a NetworkPolicy. Before planning,
+// each object is seen as this injection would find it had it never run: its own earlier change
+// taken out, everyone else's left in. Re-running one injection then changes only what it owns.
+import { isDeepStrictEqual } from 'node:util';
+import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
+import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-policy.js';
+import { protocolOf } from '../objects/ports.js';
+import type { RewiredPort, Service } from '../objects/service.js';
+import type { StringMap } from '../objects/shape.js';
+import {
+  type InjectionStatus,
+  LEGACY,
+  type SidecarPlace,
+  type Statuses,
+  type Workload,
+  type WorkloadObject,
+} from '../objects/workload.js';
+
+/** This injection's record and everyone else's. A record from before names existed is this one's. */
+export function ownRecord<T>(name: string, records: Readonly<Record<string, T>>) {
+  const key = Object.hasOwn(records, name) ? name : Object.hasOwn(records, LEGACY) ? LEGACY : undefined;
+  const others: Record<string, T> = {};
+  for (const [k, v] of Object.entries(records)) if (k !== key) others[k] = v;
+  return { own: key === undefined ? undefined : records[key], others };
+}
+
+/** Every injection's record as one annotation value, by name in name order; undefined when none is left. */
+export function recordsAnnotation<T>(
+  name: string,
+  others: Readonly<Record<string, T>>,
+  own: T | undefined,
+): string | undefined {
+  const all: Record<string, T> = { ...others };
+  if (own !== undefined) all[name] = own;
+  const names = Object.keys(all).sort();
+  if (names.length === 0) return undefined;
+  return JSON.stringify(Object.fromEntries(names.map((n) => [n, all[n]])));
+}
+
+/** The container names every other injection's sidecar goes by in this pod. */
+export const sidecarNames = (others: Statuses) => new Set(Object.values(others).map((s) => s.container));
+
+export function workloadSeenBy(name: string, w: WorkloadObject): Workload {
+  const { own, others } = ownRecord(name, w.statuses);
+  const theirs = sidecarNames(others);
+  let containers = w.containers;
+  let initContainers = w.initContainers;
+  let sidecar: SidecarPlace | undefined;
+  if (own) {
+    const inInit = initContainers.findIndex((c) => c.name === own.container);
+    const inMain = containers.findIndex((c) => c.name === own.container);
+    // Where the record says it is first; a sidecar moved by hand is still found.
+    const native = own.native === true ? inInit >= 0 || inMain < 0 : inMain < 0 && inInit >= 0;
+    if (native && inInit >= 0) {
+      sidecar = {
+        container: initContainers[inInit]!,
+        native: true,
+        inPlace: initContainers.slice(0, inInit).every((c) => theirs.has(c.name)),
+      };
+      initContainers = initContainers.filter((_, i) => i !== inInit);
+    } else if (inMain >= 0) {
+      sidecar = {
+        container: containers[inMain]!,
+        native: false,
+        inPlace: containers.slice(inMain + 1).every((c) => theirs.has(c.name)),
+      };
+      containers = containers.filter((_, i) => i !== inMain);
+    }
+  }
+  return {
+    ...w,
+    containers,
+    initContainers,
+    podAnnotations: own ? withoutOwnAnnotations(w.podAnnotations, own) : withoutStatus(w.podAnnotations),
+    ...(own ? { earlier: own } : {}),
+    others,
+    current: { podAnnotations: w.podAnnotations, ...(sidecar ? { sidecar } : {}) },
+  };
+}
+
+function withoutStatus(annotations: StringMap): StringMap {
+  if (!Object.hasOwn(annotations, STATUS)) return annotations;
+  const out: Record<string, string> = Object.assign(Object.create(null), annotations);
+  delete out[STATUS];
+  return out;
+}
+
+/** The pod annotations less what this injection set: its default container and its mesh ports. */
+function withoutOwnAnnotations(annotations: StringMap, own: InjectionStatus): StringMap {
+  const out: Record<string, string> = Object.assign(Object.create(null), withoutStatus(annotations));
+  if (own.defaultContainer !== undefined && out[DEFAULT_CONTAINER] === own.defaultContainer)
+    delete out[DEFAULT_CONTAINER];
+  const listenPorts = own.ports.map((p) => String(p.listenPort));
+  for (const [key, written] of Object.entries(own.meshAnnotations ?? {})) {
+    const now = out[key];
+    if (now === undefined) continue;
+    // Only the ports this injection added come out; another injection's additions stay.
+    const userParts = new Set(written.split(',').map((p) => p.trim()));
+    out[key] = now
+      .split(',')
+      .filter((p) => userParts.has(p.trim()) || !listenPorts.includes(p.trim()))
+      .join(',');
+  }
+  return out;
+}
+
+/**
+ * A Service with this injection's rewiring undone. A port whose listen port another injection now
+ * fronts (a chain) is covered: it stays as it is, and this injection's record of it is kept.
+ */
+export function serviceSeenBy(name: string, s: Service): Service {
+  const { own = [], others } = ownRecord(name, s.records);
+  const covered = new Map<number, RewiredPort>();
+  const ports = s.ports.map((sp, i) => {
+    const mine = own.find((r) => r.port === sp.port && r.protocol === protocolOf(sp));
+    if (!mine) return sp;
+    if (sp.targetPort === mine.listenPort) {
+      const { targetPort: _rewired, ...rest } = sp;
+      return mine.targetPort === undefined ? rest : { ...rest, targetPort: mine.targetPort };
+    }
+    const chained = Object.values(others).some((rs) =>
+      rs.some((r) => r.port === sp.port && r.protocol === mine.protocol && r.targetPort === mine.listenPort),
+    );
+    if (chained) covered.set(i, mine);
+    return sp;
+  });
+  return { ...s, ports, records: others, ...(covered.size ? { covered } : {}) };
+}
+
+/**
+ * A NetworkPolicy with the ports this injection added (or, replacing, removed) taken back out. A
+ * rule nobody changed since is restored as recorded; a rule another injection changed since has
+ * this injection's entries taken out and its removed ones put back, and keeps the others'.
+ */
+export function policySeenBy(name: string, p: NetworkPolicy): NetworkPolicy {
+  const { own = [], others } = ownRecord(name, p.records);
+  const rules = p.rules.map((ports, i) => {
+    const record = own.find((r) => r.rule === i);
+    if (!record) return ports;
+    if (isDeepStrictEqual(ports, record.wrote)) return record.ports;
+    return undo(ports ?? [], record);
+  });
+  return { ...p, rules, records: others };
+}
+
+function undo(ports: readonly PolicyPort[], record: RuleRecord): PolicyPort[] {
+  const has = (list: readonly PolicyPort[], e: PolicyPort) => list.some((x) => isDeepStrictEqual(x, e));
+  const added = record.wrote.filter((e) => !has(record.ports, e));
+  const out = ports.filter((e) => !has(added, e));
+  record.ports.forEach((e, i) => {
+    if (!has(record.wrote, e) && !has(out, e)) out.splice(Math.min(i, out.length), 0, e);
+  });
+  return out;
+}
