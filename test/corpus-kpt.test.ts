@@ -39,7 +39,13 @@ describe.skipIf(!haveCorpus)('corpus through kpt fn render', () => {
           writeFileSync(join(dir, copy), readFileSync(file));
           writeFileSync(
             join(dir, 'waf.yaml'),
-            stringify(configObject(config.selector, { annotations: { 'config.kubernetes.io/local-config': 'true' } })),
+            stringify(
+              configObject(
+                config.selector,
+                { annotations: { 'config.kubernetes.io/local-config': 'true' } },
+                config.kinds,
+              ),
+            ),
           );
           writeFileSync(
             join(dir, 'Kptfile'),
@@ -82,7 +88,12 @@ describe.skipIf(!haveCorpus)('corpus through kpt fn render', () => {
             input,
             docsOf(join(p.dir, p.copy)),
             findings,
-            { sidecarName: 'waf', listenPorts: [LISTEN], selected: selectedBy(config.selector) },
+            {
+              sidecarName: 'waf',
+              listenPorts: [LISTEN],
+              selected: selectedBy(config.selector),
+              ...(config.kinds ? { kinds: config.kinds } : {}),
+            },
             tally,
           ).map((m) => `${relative(corpus, p.file)}: ${m}`);
           record(`kpt/${config.name}`, tally, findings, b);

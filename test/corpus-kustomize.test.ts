@@ -35,9 +35,11 @@ describe.skipIf(!haveCorpus)('corpus through standalone kustomize', () => {
           if (baseline.status !== 0) continue; // components and overlays that do not build on kustomize 4.5.4
           built++;
           const dir = mkdtempSync(join(tmpdir(), 'inject-sidecar-kz-'));
-          const transformer = configObject(config.selector, {
-            annotations: { 'config.kubernetes.io/function': stringify({ exec: { path: fn } }) },
-          });
+          const transformer = configObject(
+            config.selector,
+            { annotations: { 'config.kubernetes.io/function': stringify({ exec: { path: fn } }) } },
+            config.kinds,
+          );
           writeFileSync(join(dir, 'waf.yaml'), stringify(transformer));
           const isComponent = /^kind:\s*Component\b/m.test(
             readFileSync(join(k, readdirSync(k).find(isKustomization)!), 'utf8'),
@@ -58,11 +60,16 @@ describe.skipIf(!haveCorpus)('corpus through standalone kustomize', () => {
             objectsOf(baseline.stdout),
             objectsOf(r.stdout),
             findings,
-            { sidecarName: 'waf', listenPorts: [LISTEN], selected: selectedBy(config.selector) },
+            {
+              sidecarName: 'waf',
+              listenPorts: [LISTEN],
+              selected: selectedBy(config.selector),
+              ...(config.kinds ? { kinds: config.kinds } : {}),
+            },
             tally,
           ).map((m) => `${relative(corpus, k)}: ${m}`);
           // A second run over the rendered output changes nothing.
-          writeFileSync(join(dir, 'plain.yaml'), stringify(configObject(config.selector)));
+          writeFileSync(join(dir, 'plain.yaml'), stringify(configObject(config.selector, {}, config.kinds)));
           const again = run(fn, [join(dir, 'plain.yaml')], { input: r.stdout });
           if (again.stdout !== r.stdout) b.push(`${relative(corpus, k)}: a second run changed the output`);
           record(`kustomize/${config.name}`, tally, findings, b);

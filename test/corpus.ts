@@ -19,8 +19,21 @@ if (!haveCorpus && inCI) throw new Error(`the corpus is required under CI=true: 
 if (!haveCorpus) console.warn(`skipping the corpus runs: ${corpus} is missing`);
 
 export const LISTEN = 18443;
-export const configs: { name: string; selector: LabelSelector }[] = [
-  { name: 'all', selector: {} },
+/** Every kind spec.kinds allows (src/objects/workload.ts has the table; this list is the README's). */
+export const EVERY_KIND = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'Job',
+  'CronJob',
+  'Pod',
+  'Rollout',
+];
+// "all" selects every workload of every kind; "some" keeps the default kinds (Deployment).
+export const configs: { name: string; selector: LabelSelector; kinds?: string[] }[] = [
+  { name: 'all', selector: {}, kinds: EVERY_KIND },
   {
     name: 'some',
     selector: {
@@ -35,11 +48,12 @@ export const configs: { name: string; selector: LabelSelector }[] = [
     },
   },
 ];
-export const configObject = (selector: LabelSelector, extra: Obj = {}) => ({
+export const configObject = (selector: LabelSelector, extra: Obj = {}, kinds?: string[]) => ({
   apiVersion: 'inject-sidecar.dev/v1alpha1',
   kind: 'SidecarInjection',
   metadata: { name: 'waf', ...extra },
   spec: {
+    ...(kinds ? { kinds } : {}),
     selector,
     container: { name: 'waf', image: 'wallarm/node:4.10' },
     ports: [{ listenPort: LISTEN, name: 'waf-http' }],

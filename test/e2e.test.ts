@@ -78,6 +78,93 @@ describe('kpt fn render --allow-exec, in place', () => {
   });
 });
 
+describe('a package with every workload kind and two injections, one chained in front of the other', () => {
+  // examples/every-kind: a WAF (preset modsecurity-crs) on every kind, native in the Job and the
+  // CronJob; a Rollout taking its pods from a Deployment; a bot filter fronting the WAF on "web".
+  const kustomize = tool('kustomize');
+  const kpt = tool('kpt');
+  const byId = (text: string) =>
+    new Map(objectsOf(text).map((o) => [`${o.kind}/${o.metadata.name}`, o] as [string, Record<string, any>]));
+  const check = (text: string) => {
+    const objects = byId(text);
+    const sidecarsOf = (id: string) => {
+      const o = objects.get(id)!;
+      const pod =
+        o.kind === 'CronJob'
+          ? o.spec.jobTemplate.spec.template
+          : o.kind === 'Pod'
+            ? o
+            : o.kind === 'PodTemplate'
+              ? o.template
+              : o.spec.template;
+      const names = (list: Record<string, any>[] = []) => list.map((c) => c.name).filter((n) => n !== 'app');
+      const running = (pod.spec.initContainers ?? []).filter((c: Record<string, any>) => c.restartPolicy === 'Always');
+      return { regular: names(pod.spec.containers), native: names(running) };
+    };
+    for (const id of [
+      'StatefulSet/db',
+      'DaemonSet/edge',
+      'ReplicaSet/legacy',
+      'ReplicationController/older',
+      'Pod/debug',
+      'Rollout/shop',
+      'Deployment/store',
+      'PodTemplate/api',
+    ])
+      expect(sidecarsOf(id), id).toEqual({ regular: ['modsecurity'], native: [] });
+    for (const id of ['Job/migrate', 'CronJob/report'])
+      expect(sidecarsOf(id), id).toEqual({ regular: [], native: ['modsecurity'] });
+    expect(sidecarsOf('Deployment/web')).toEqual({ regular: ['modsecurity', 'bot-filter'], native: [] });
+    const target = (id: string) => objects.get(id)!.spec.ports[0].targetPort;
+    expect(target('Service/web')).toBe(9443);
+    for (const id of [
+      'db',
+      'edge',
+      'legacy',
+      'older',
+      'debug',
+      'shop-canary',
+      'shop-stable',
+      'store-active',
+      'store-preview',
+    ])
+      expect(target(`Service/${id}`), id).toBe(8443);
+    // The Rollout that names its Deployment is itself left as written.
+    expect(objects.get('Rollout/store')!.spec.template).toBeUndefined();
+    return objects;
+  };
+  it.skipIf(!kustomize || !kpt)(
+    'renders through standalone kustomize and kpt fn render alike, and a second render changes nothing',
+    () => {
+      const built = run(kustomize!, ['build', '--enable-alpha-plugins', '--enable-exec', 'examples/every-kind']);
+      expect(built.status, built.stderr).toBe(0);
+      golden('every-kind-kustomize.yaml', built.stdout);
+      const fromKustomize = check(built.stdout);
+      const dir = tempCopy(join(repo, 'examples/every-kind'));
+      const first = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+      expect(first.status, first.stderr).toBe(0);
+      const rendered = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
+      golden('every-kind-kpt.yaml', rendered);
+      const fromKpt = check(rendered);
+      // The same objects either way (kustomize sorts keys and drops comments; kpt keeps both).
+      expect([...fromKpt.keys()].sort()).toEqual([...fromKustomize.keys()].sort());
+      for (const [id, o] of fromKpt) {
+        const { annotations = {}, ...metadata } = o.metadata;
+        for (const k of Object.keys(annotations))
+          if (k.startsWith('config.kubernetes.io/') || k.startsWith('internal.')) delete annotations[k];
+        expect(
+          { ...o, metadata: Object.keys(annotations).length ? { ...metadata, annotations } : metadata },
+          id,
+        ).toEqual(fromKustomize.get(id));
+      }
+      const before = snapshot(dir);
+      const second = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+      expect(second.status, second.stderr).toBe(0);
+      expect(snapshot(dir)).toEqual(before);
+    },
+  );
+});
+
 describe('kpt fn render with networkPolicies: generate', () => {
   const kpt = tool('kpt');
   it.skipIf(!kpt)(

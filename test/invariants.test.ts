@@ -74,6 +74,54 @@ describe('checkInvariants: the five that had no failing case', () => {
     const after = [deployment([app, waf], { waf: 'off' }), svc(8443)];
     expect(checkInvariants(before, after, [], opts).join('\n')).toMatch(/is not selected but got the sidecar/);
   });
+  describe('native sidecars (spec.native, and always for Jobs)', () => {
+    const native = { ...opts, native: true };
+    const nativeWaf = { name: 'waf', image: 'w', restartPolicy: 'Always', ports: [{ containerPort: 8443 }] };
+    const withInit = (init: Obj[]) => {
+      const d = deployment([app]);
+      d.spec.template.spec.initContainers = init;
+      return d;
+    };
+    const job = (init?: Obj[]): Obj => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'migrate', labels: { waf: 'on' } },
+      spec: {
+        template: { spec: { restartPolicy: 'Never', containers: [app], ...(init ? { initContainers: init } : {}) } },
+      },
+    });
+    const setup = { name: 'setup', image: 's' };
+    it('passes a native sidecar first in initContainers, reached by the Service', () =>
+      expect(
+        checkInvariants([withInit([setup]), svc(8080)], [withInit([nativeWaf, setup]), svc(8443)], [], native),
+      ).toEqual([]));
+    it('flags one behind the app init containers', () =>
+      expect(
+        checkInvariants([withInit([setup]), svc(8080)], [withInit([setup, nativeWaf]), svc(8443)], [], native).join(
+          '\n',
+        ),
+      ).toMatch(/not first in initContainers/));
+    it('flags one without restartPolicy: Always', () =>
+      expect(checkInvariants([withInit([]), svc(8080)], [withInit([waf]), svc(8443)], [], native).join('\n')).toMatch(
+        /lacks restartPolicy: Always/,
+      ));
+    it('flags a regular sidecar in a Job', () =>
+      expect(
+        checkInvariants(
+          [job()],
+          [{ ...job(), spec: { template: { spec: { ...job().spec.template.spec, containers: [app, waf] } } } }],
+          [],
+          {
+            ...opts,
+            kinds: ['Job'],
+          },
+        ).join('\n'),
+      ).toMatch(/not first in initContainers/));
+    it('passes a native sidecar in a Job', () =>
+      expect(checkInvariants([job()], [job([nativeWaf])], [], { ...opts, kinds: ['Job'] })).toEqual([]));
+    it('flags a workload of a kind the config does not select', () =>
+      expect(checkInvariants([job()], [job([nativeWaf])], [], opts).join('\n')).toMatch(/not ours to change/));
+  });
   it('flags a sidecar that is not last', () =>
     expect(checkInvariants(input, [deployment([waf, app]), svc(8443)], [], opts).join('\n')).toMatch(/is not last/));
   it('flags a targetPort that is not a listen port', () =>

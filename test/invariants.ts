@@ -1,8 +1,9 @@
 // The invariants every run must keep, checked on plain objects before and after the function.
 // Used by the corpus runs and the property tests alike; each returns what it found broken.
 import { isDeepStrictEqual } from 'node:util';
-import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
-import { Service } from 'kubernetes-models/v1';
+import { DaemonSet, Deployment, ReplicaSet, StatefulSet } from 'kubernetes-models/apps/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
+import { Pod, ReplicationController, Service } from 'kubernetes-models/v1';
 
 export type Obj = Record<string, any>;
 export interface Finding {
@@ -29,6 +30,7 @@ const POD_TEMPLATE_PATHS: Record<string, string[]> = {
   CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
   Rollout: ['spec', 'template'],
   Pod: [],
+  PodTemplate: ['template'],
 };
 export const podOf = (o: Obj): Obj | undefined => {
   const path = POD_TEMPLATE_PATHS[o?.kind];
@@ -53,6 +55,13 @@ export function matchesLabelSelector(selector: Obj, labels: Obj = {}): boolean {
 export const flattenLists = (objs: readonly Obj[]): Obj[] =>
   objs.flatMap((o) => (o?.apiVersion === 'v1' && o?.kind === 'List' ? flattenLists(o.items ?? []) : [o]));
 const containersOf = (o: Obj): Obj[] => podOf(o)?.spec?.containers ?? [];
+const initContainersOf = (o: Obj): Obj[] => podOf(o)?.spec?.initContainers ?? [];
+/** Containers that run beside the app: regular ones and native sidecars (init, restartPolicy: Always). */
+const runningOf = (o: Obj): Obj[] => [
+  ...containersOf(o),
+  ...initContainersOf(o).filter((c) => c.restartPolicy === 'Always'),
+];
+const COMPLETES = new Set(['Job', 'CronJob']);
 const hasWarning = (findings: readonly Finding[], o: Obj) =>
   findings.some(
     (f) =>
@@ -79,6 +88,10 @@ function withoutOurAnnotations(o: Obj): Obj {
 
 export interface InvariantOptions {
   sidecarName: string;
+  /** spec.kinds: the kinds the config selects from (default Deployment). */
+  kinds?: readonly string[];
+  /** spec.native; Jobs and CronJobs get a native sidecar unless it is false. */
+  native?: boolean;
   listenPorts: readonly number[];
   /** Whether the config selects this workload (selector, namespaces, opt-out). */
   selected: (workload: Obj) => boolean;
@@ -107,20 +120,35 @@ export function checkInvariants(
     return broken;
   }
   const sidecarPods = new Set<Obj>();
+  const kinds = opts.kinds ?? ['Deployment'];
+  // Templates an Argo Rollout of a selected kind runs its pods from (spec.workloadRef).
+  const referenced = new Set(
+    output
+      .filter((o) => o.kind === 'Rollout' && kinds.includes('Rollout') && o.spec?.workloadRef)
+      .map((o) => `${nsOf(o) ?? ''}/${o.spec.workloadRef.kind}/${o.spec.workloadRef.name}`),
+  );
+  const isReferenced = (o: Obj) => referenced.has(`${nsOf(o) ?? ''}/${o.kind}/${o.metadata?.name}`);
+  const inScope = (o: Obj) => podOf(o) !== undefined && (kinds.includes(o.kind) || isReferenced(o));
   output.forEach((out, i) => {
     const before = input[i]!;
-    const isDeployment = out.kind === 'Deployment' && podOf(out) !== undefined;
-    if (isDeployment) {
+    if (inScope(out)) {
       tally && tally.workloads++;
-      const sidecars = containersOf(out).filter((c) => c.name === opts.sidecarName);
+      const native = COMPLETES.has(out.kind) ? opts.native !== false : opts.native === true;
+      const [list, otherList] = native ? [initContainersOf, containersOf] : [containersOf, initContainersOf];
+      const sidecars = [...containersOf(out), ...initContainersOf(out)].filter((c) => c.name === opts.sidecarName);
       if (sidecars.length > 1) fail(`${id(out)} has ${sidecars.length} sidecars`);
       if (sidecars.length === 1) {
         sidecarPods.add(out);
         tally && tally.injected++;
-        if (!opts.selected(before)) fail(`${id(out)} is not selected but got the sidecar`);
-        const appBefore = containersOf(before);
-        if (!isDeepStrictEqual(containersOf(out).slice(0, -1), appBefore)) fail(`${id(out)}: app containers changed`);
-        if (containersOf(out).at(-1)?.name !== opts.sidecarName) fail(`${id(out)}: the sidecar is not last`);
+        if (!opts.selected(before) && !isReferenced(before)) fail(`${id(out)} is not selected but got the sidecar`);
+        const without = list(out).filter((c) => c.name !== opts.sidecarName);
+        if (!isDeepStrictEqual(without, list(before))) fail(`${id(out)}: app containers changed`);
+        if (!isDeepStrictEqual(otherList(out), otherList(before))) fail(`${id(out)}: app containers changed`);
+        const at = native ? list(out)[0] : list(out).at(-1);
+        if (at?.name !== opts.sidecarName)
+          fail(`${id(out)}: the sidecar is not ${native ? 'first in initContainers' : 'last in containers'}`);
+        if (native && at?.restartPolicy !== 'Always')
+          fail(`${id(out)}: the native sidecar lacks restartPolicy: Always`);
       } else {
         const declaresPort = containersOf(before).some((c) => (c.ports ?? []).length > 0);
         if (opts.selected(before) && declaresPort && !hasWarning(findings, out))
@@ -141,7 +169,7 @@ export function checkInvariants(
       };
       if (!isDeepStrictEqual(portsOnly(out), portsOnly(before))) fail(`${id(out)} changed beyond its ingress ports`);
     } else if (out.kind !== 'Service' || out.apiVersion !== 'v1') {
-      // Other kinds untouched (pod-template kinds other than Deployment are not injected yet).
+      // Other kinds untouched, and workloads of kinds the config does not select.
       if (!isDeepStrictEqual(out, before)) fail(`${id(out)} is not ours to change, but changed`);
     }
   });
@@ -151,7 +179,13 @@ export function checkInvariants(
     const selector = out.spec?.selector;
     const pods =
       selector && Object.keys(selector).length
-        ? output.filter((w) => podOf(w) && nsOf(w) === nsOf(out) && selects(selector, podOf(w)!.metadata?.labels ?? {}))
+        ? output.filter(
+            (w) =>
+              podOf(w) &&
+              (w.kind !== 'PodTemplate' || isReferenced(w)) &&
+              nsOf(w) === nsOf(out) &&
+              selects(selector, podOf(w)!.metadata?.labels ?? {}),
+          )
         : [];
     const portsBefore: Obj[] = before.spec?.ports ?? [];
     const portsAfter: Obj[] = out.spec?.ports ?? [];
@@ -166,7 +200,7 @@ export function checkInvariants(
       if (!opts.listenPorts.includes(p.targetPort))
         fail(`${id(out)} port ${j}: targetPort ${p.targetPort} is not a listen port`);
       for (const w of pods) {
-        const opens = containersOf(w).some(
+        const opens = runningOf(w).some(
           (c) => c.name === opts.sidecarName && (c.ports ?? []).some((cp: Obj) => cp.containerPort === p.targetPort),
         );
         if (!opens) fail(`${id(out)} port ${j} -> ${p.targetPort}, which ${id(w)} does not open in its sidecar`);
@@ -195,6 +229,11 @@ const validators: Record<string, new (o: Obj) => { validate(): void }> = {
   'apps/v1 Deployment': Deployment as never,
   'apps/v1 StatefulSet': StatefulSet as never,
   'apps/v1 DaemonSet': DaemonSet as never,
+  'apps/v1 ReplicaSet': ReplicaSet as never,
+  'batch/v1 Job': Job as never,
+  'batch/v1 CronJob': CronJob as never,
+  'v1 Pod': Pod as never,
+  'v1 ReplicationController': ReplicationController as never,
   'v1 Service': Service as never,
 };
 
@@ -213,7 +252,7 @@ function validate(o: Obj, broken: string[]): void {
 function checkPodPorts(o: Obj, broken: string[]): void {
   const names = new Map<string, string>();
   const numbers = new Map<string, string>();
-  for (const c of containersOf(o)) {
+  for (const c of runningOf(o)) {
     for (const p of c.ports ?? []) {
       if (p.name !== undefined) {
         if (String(p.name).length > 15) broken.push(`${id(o)}: port name ${p.name} is longer than 15 characters`);

@@ -51,10 +51,12 @@ describe('every rendered sidecar is restricted, or the run said which rule it br
       .filter((r: Obj) => r.severity === 'warning')
       .map((r: Obj) => r.message);
     for (const o of objects.flatMap((x) => (x.kind === 'List' ? (x.items ?? []) : [x]))) {
-      const container = (podOf(o)?.spec?.containers ?? []).find(
+      // Regular sidecars in containers, native ones in initContainers.
+      const pod = podOf(o)?.spec;
+      const container = [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find(
         (c: Obj) =>
           (c.name === sidecar && c.securityContext !== undefined) ||
-          (c.name === sidecar && o.spec?.template?.metadata?.annotations?.['inject-sidecar.dev/status']),
+          (c.name === sidecar && podOf(o)?.metadata?.annotations?.['inject-sidecar.dev/status']),
       );
       if (!container) continue;
       checked++;

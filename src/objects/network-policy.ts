@@ -1,6 +1,8 @@
 // NetworkPolicies as plain data: which pods they select and what their ingress rules admit, with
 // the ports an earlier run added (or removed) taken back out, so the plan starts from what the
 // user wrote.
+
+import { isDeepStrictEqual } from 'node:util';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import * as z from 'zod/mini';
 import { GENERATED_BY, POLICY_PORTS } from '../annotations.js';
@@ -17,11 +19,14 @@ export interface PolicyPort {
   endPort?: number;
 }
 
-/** What an earlier run did to one rule: the ports the user wrote, and what it wrote instead. */
+/**
+ * What one injection did to one ingress rule: the entries it added, and the ones it took out with
+ * where they stood. A change, not a copy of the rule, so other injections' entries never end up in it.
+ */
 export interface RuleRecord {
   rule: number;
-  ports: PolicyPort[];
-  wrote: PolicyPort[];
+  added: PolicyPort[];
+  removed?: { index: number; entry: PolicyPort }[];
 }
 
 export interface NetworkPolicy extends Subject {
@@ -34,6 +39,8 @@ export interface NetworkPolicy extends Subject {
   rules: (readonly PolicyPort[] | undefined)[];
   /** Each injection's changed rules, by name; seen by one injection, the others' only. */
   records: Readonly<Record<string, readonly RuleRecord[]>>;
+  /** Seen by one injection: its own earlier change of each rule, by rule index. */
+  earlier?: ReadonlyMap<number, RuleRecord>;
   /** What the object holds now, for the apply step to change only what differs. */
   current: { rules: (readonly PolicyPort[] | undefined)[]; record?: string };
   /** Set on a policy this function generated: the injection's name, and the whole object. */
@@ -51,12 +58,26 @@ const policyPort = z.looseObject({
 const ingressShape = z.nullish(z.array(z.looseObject({ ports: z.nullish(z.array(policyPort)) })));
 const selectorShape = z.nullish(z.looseObject({}));
 
-const isRecordList = (v: unknown): v is RuleRecord[] =>
+// A record written before injections had names keeps a copy of the rule before and after.
+type SnapshotRecord = { rule: number; ports: PolicyPort[]; wrote: PolicyPort[] };
+const isSnapshot = (r: unknown): r is SnapshotRecord =>
+  isObj(r) && typeof r.rule === 'number' && Array.isArray(r.ports) && Array.isArray(r.wrote);
+const isRecordList = (v: unknown): v is (RuleRecord | SnapshotRecord)[] =>
   Array.isArray(v) &&
-  v.every((r) => isObj(r) && typeof r.rule === 'number' && Array.isArray(r.ports) && Array.isArray(r.wrote));
+  v.every((r) => isSnapshot(r) || (isObj(r) && typeof r.rule === 'number' && Array.isArray(r.added)));
 // By injection name; a list alone is a record from before injections had names.
 const isRecords = (v: unknown): v is RuleRecord[] | Record<string, RuleRecord[]> =>
   isRecordList(v) || (isObj(v) && Object.values(v).every(isRecordList));
+
+/** The change between two versions of a rule's ports. */
+export function ruleChange(rule: number, before: readonly PolicyPort[], after: readonly PolicyPort[]): RuleRecord {
+  const has = (list: readonly PolicyPort[], e: PolicyPort) => list.some((x) => isDeepStrictEqual(x, e));
+  const removed = before.flatMap((entry, index) => (has(after, entry) ? [] : [{ index, entry }]));
+  return { rule, added: after.filter((e) => !has(before, e)), ...(removed.length ? { removed } : {}) };
+}
+
+const asChange = (r: RuleRecord | SnapshotRecord): RuleRecord =>
+  isSnapshot(r) ? ruleChange(r.rule, r.ports, r.wrote) : r;
 
 export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
   const plain = object.plain!;
@@ -78,7 +99,12 @@ export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
     podSelector,
     restrictsIngress: types ? types.includes('Ingress') : true,
     rules: current,
-    records: Array.isArray(records) ? { [LEGACY]: records } : records,
+    records: Object.fromEntries(
+      Object.entries(Array.isArray(records) ? { [LEGACY]: records } : records).map(([name, list]) => [
+        name,
+        list.map(asChange),
+      ]),
+    ),
     current: {
       rules: current,
       ...(annotations[POLICY_PORTS] !== undefined ? { record: annotations[POLICY_PORTS] } : {}),

@@ -130,9 +130,14 @@ function planWorkload(
     ...brokenChains(config, w, decision.mappings),
   ];
   if (problems.length) return none(problems);
-  const ports = decision.mappings.map(
-    (m) => `${m.appPort} -> ${m.listenPort}${m.chosen ? ` (app port ${m.appPort}: ${m.chosen})` : ''}`,
-  );
+  // In a chain the "app port" is another sidecar's listen port: say whose.
+  const fronts = (port: number) =>
+    Object.values(w.others).find((o) => o.ports.some((p) => p.listenPort === port))?.container;
+  const ports = decision.mappings.map((m) => {
+    const sidecarThere = fronts(m.appPort);
+    const what = sidecarThere ? ` (sidecar "${sidecarThere}")` : '';
+    return `${m.appPort}${what} -> ${m.listenPort}${m.chosen ? ` (app port ${m.appPort}: ${m.chosen})` : ''}`;
+  });
   const where = native ? ' (native: first in initContainers, restartPolicy: Always)' : '';
   const message = ports.length
     ? `sidecar "${sidecar.name}"${where} in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`
@@ -201,7 +206,7 @@ function whyNoSidecar(decision: Exclude<SidecarDecision, { gets: true }>, w: Wor
     case 'app-port-fronted':
       return [result('error', decision.detail, w)];
     case 'native-required':
-      return [result('error', decision.detail, w, 'spec.native')];
+      return [result('error', decision.detail, w)];
     default:
       return [];
   }

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { GENERATED_BY, GENERATED_FOR } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { appContainersOf } from '../objects/mesh.js';
-import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-policy.js';
+import { type NetworkPolicy, type PolicyPort, type RuleRecord, ruleChange } from '../objects/network-policy.js';
 import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
 import { groupBy, type Obj } from '../objects/shape.js';
@@ -63,9 +63,10 @@ export function planPolicies(
   const plans = theirs.map((policy) => {
     const planned = planPolicy(config, policy, selectedBy(policy, byNamespace.get(policy.ref.namespace ?? '') ?? []));
     results.push(...planned.results);
-    const { records } = planned.plan;
+    const plan = keepUnchanged(planned.plan);
+    const { records } = plan;
     return {
-      ...planned.plan,
+      ...plan,
       record: recordsAnnotation(config.name, policy.records, records.length ? records : undefined),
     };
   });
@@ -90,6 +91,21 @@ export function planPolicies(
   for (const p of dropped)
     results.push(result('info', 'removed: it was generated for a workload that no longer gets this sidecar', p));
   return { plans, generated: generated.map((g) => g.object), dropped, results };
+}
+
+/**
+ * A rule this injection changed before: when it would make the same change again, the rule stays
+ * exactly as it is, other injections' entries where they stand.
+ */
+function keepUnchanged(plan: PolicyPlan): PolicyPlan {
+  const { earlier } = plan.policy;
+  if (!earlier) return plan;
+  const rules = [...plan.rules];
+  for (const record of plan.records) {
+    if (isDeepStrictEqual(earlier.get(record.rule), record))
+      rules[record.rule] = plan.policy.current.rules[record.rule];
+  }
+  return { ...plan, rules };
 }
 
 interface Generated {
@@ -201,7 +217,7 @@ function planPolicy(
     }
     plan.rules.push(wanted);
     if (isDeepStrictEqual(wanted, ports)) return;
-    plan.records.push({ rule: i, ports: [...ports], wrote: [...wanted] });
+    plan.records.push(ruleChange(i, ports, wanted));
     const verb = config.networkPolicies === 'replace' && everyPodInjected ? 'instead of' : 'beside';
     const message = `ingress[${i}]: admits listen port ${list(moved, 'listenPort')} ${verb} app port ${list(moved, 'appPort')} (sidecar)`;
     results.push(result('info', message, policy, field));

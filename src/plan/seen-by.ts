@@ -129,27 +129,24 @@ export function serviceSeenBy(name: string, s: Service): Service {
 }
 
 /**
- * A NetworkPolicy with the ports this injection added (or, replacing, removed) taken back out. A
- * rule nobody changed since is restored as recorded; a rule another injection changed since has
- * this injection's entries taken out and its removed ones put back, and keeps the others'.
+ * A NetworkPolicy with the entries this injection added taken back out of each rule, and the ones it
+ * took out put back where they stood; every other injection's entries stay.
  */
 export function policySeenBy(name: string, p: NetworkPolicy): NetworkPolicy {
   const { own = [], others } = ownRecord(name, p.records);
+  if (own.length === 0) return { ...p, records: others };
   const rules = p.rules.map((ports, i) => {
     const record = own.find((r) => r.rule === i);
-    if (!record) return ports;
-    if (isDeepStrictEqual(ports, record.wrote)) return record.ports;
-    return undo(ports ?? [], record);
+    return record ? undo(ports ?? [], record) : ports;
   });
-  return { ...p, rules, records: others };
+  return { ...p, rules, records: others, earlier: new Map(own.map((r) => [r.rule, r])) };
 }
 
-function undo(ports: readonly PolicyPort[], record: RuleRecord): PolicyPort[] {
+function undo(ports: readonly PolicyPort[], record: RuleRecord): PolicyPort[] | undefined {
   const has = (list: readonly PolicyPort[], e: PolicyPort) => list.some((x) => isDeepStrictEqual(x, e));
-  const added = record.wrote.filter((e) => !has(record.ports, e));
-  const out = ports.filter((e) => !has(added, e));
-  record.ports.forEach((e, i) => {
-    if (!has(record.wrote, e) && !has(out, e)) out.splice(Math.min(i, out.length), 0, e);
-  });
-  return out;
+  const out = ports.filter((e) => !has(record.added, e));
+  // Each entry taken out goes back where it stood (duplicates too: each was taken out once).
+  for (const { index, entry } of record.removed ?? []) out.splice(Math.min(index, out.length), 0, entry);
+  // A rule left with no entries admitted every port as written (a rule without ports).
+  return out.length ? out : undefined;
 }

@@ -102,13 +102,13 @@ export function injectedAnnotations(
   const setDefault = w.podAnnotations[DEFAULT_CONTAINER] === undefined && firstApp !== undefined;
   const mesh = meshPortAnnotations(w.podAnnotations, mappings);
   const originals = Object.fromEntries(Object.keys(mesh).map((key) => [key, w.podAnnotations[key]!]));
-  const status: InjectionStatus = {
+  const status = statusRecord({
     container: sidecar.name,
-    ...(native ? { native } : {}),
+    native,
     ports: mappings.map((m) => ({ appPort: m.appPort, listenPort: m.listenPort, protocol: m.protocol })),
     ...(setDefault ? { defaultContainer: firstApp } : {}),
     ...(Object.keys(mesh).length ? { meshAnnotations: originals } : {}),
-  };
+  });
   return {
     [STATUS]: recordsAnnotation(name, w.others, status),
     ...(setDefault ? { [DEFAULT_CONTAINER]: firstApp } : {}),
@@ -151,11 +151,27 @@ function meshPortAnnotations(annotations: StringMap, mappings: readonly Resolved
 /** Taking an earlier sidecar out: drop the status, and give back the default container the user had. */
 export function removedAnnotations(name: string, w: Workload): Record<string, string | undefined> {
   if (!w.earlier) return {};
-  const restoreDefaultContainer = w.earlier.defaultContainer !== undefined;
+  const { defaultContainer } = w.earlier;
+  // The default container this injection set stays while other sidecars remain: it is handed to the
+  // first of them by name, which would have set it alone, and goes when the last one goes.
+  const heir = defaultContainer !== undefined ? Object.keys(w.others).sort()[0] : undefined;
+  const others = heir ? { ...w.others, [heir]: statusRecord({ ...w.others[heir]!, defaultContainer }) } : w.others;
+  const restoreDefaultContainer = defaultContainer !== undefined && heir === undefined;
   const restoreMesh = Object.keys(w.earlier.meshAnnotations ?? {}).map((key) => [key, w.podAnnotations[key]]);
   return {
-    [STATUS]: recordsAnnotation(name, w.others, undefined),
+    [STATUS]: recordsAnnotation(name, others, undefined),
     ...(restoreDefaultContainer ? { [DEFAULT_CONTAINER]: w.podAnnotations[DEFAULT_CONTAINER] } : {}),
     ...Object.fromEntries(restoreMesh),
+  };
+}
+
+/** A status record with its keys in the one order this function writes them. */
+function statusRecord(s: InjectionStatus): InjectionStatus {
+  return {
+    container: s.container,
+    ...(s.native ? { native: s.native } : {}),
+    ports: s.ports,
+    ...(s.defaultContainer !== undefined ? { defaultContainer: s.defaultContainer } : {}),
+    ...(s.meshAnnotations ? { meshAnnotations: s.meshAnnotations } : {}),
   };
 }
