@@ -28,6 +28,7 @@ export function workload(
     annotations: opts.annotations ?? {},
     podLabels: opts.podLabels ?? { app: name },
     hostNetwork: false,
+    completes: false,
     podAnnotations: {},
     containers: opts.containers ?? [{ name: 'app', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }],
     initContainers: [],

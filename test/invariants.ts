@@ -133,7 +133,9 @@ export function checkInvariants(
     const before = input[i]!;
     if (inScope(out)) {
       tally && tally.workloads++;
-      const native = COMPLETES.has(out.kind) ? opts.native !== false : opts.native === true;
+      const restartPolicy = podOf(out)?.spec?.restartPolicy;
+      const completes = COMPLETES.has(out.kind) || restartPolicy === 'Never' || restartPolicy === 'OnFailure';
+      const native = completes ? opts.native !== false : opts.native === true;
       const [list, otherList] = native ? [initContainersOf, containersOf] : [containersOf, initContainersOf];
       const sidecars = [...containersOf(out), ...initContainersOf(out)].filter((c) => c.name === opts.sidecarName);
       if (sidecars.length > 1) fail(`${id(out)} has ${sidecars.length} sidecars`);

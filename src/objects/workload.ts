@@ -95,6 +95,11 @@ export interface WorkloadObject extends Subject {
   rolloutServices?: readonly string[];
   /** `hostNetwork: true`: the pod's ports are the node's. */
   hostNetwork: boolean;
+  /**
+   * Its pods run to completion: a Job or CronJob, or a pod with restartPolicy Never or OnFailure.
+   * A regular sidecar would keep such a pod running forever.
+   */
+  completes: boolean;
   podLabels: StringMap;
   podAnnotations: StringMap;
   containers: readonly Container[];
@@ -179,7 +184,14 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
   const template = podTemplateOf(plain, kind);
   const podSpec = template && isObj(template.spec) ? template.spec : undefined;
   if (!template || !podSpec) {
-    const empty = { podLabels: {}, podAnnotations: {}, containers: [], initContainers: [], hostNetwork: false };
+    const empty = {
+      podLabels: {},
+      podAnnotations: {},
+      containers: [],
+      initContainers: [],
+      hostNetwork: false,
+      completes: kind.completes === true,
+    };
     const ref = template ? undefined : workloadRefOf(plain, kind, about);
     if (ref) return { ...common, workloadRef: ref, ...empty, statuses: {} };
     return { ...common, missing: template ? below(base, 'spec') : base, ...empty, statuses: {} };
@@ -193,6 +205,7 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
     ...common,
     podLabels: stringMap(podMetadata.labels, about, at('metadata.labels')),
     hostNetwork: podSpec.hostNetwork === true,
+    completes: kind.completes === true || podSpec.restartPolicy === 'Never' || podSpec.restartPolicy === 'OnFailure',
     podAnnotations,
     containers: containerList(podSpec.containers, about, at('spec.containers')),
     initContainers: containerList(podSpec.initContainers, about, at('spec.initContainers')),

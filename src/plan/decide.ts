@@ -69,11 +69,11 @@ export function decideSidecar(
   if (optedOut(w) || selectors.some(optedOut)) return { gets: false, why: 'opted-out' };
   if (w.missing !== undefined) return { gets: false, why: 'no-pod-template', detail: w.missing };
   if (w.hostNetwork) return { gets: false, why: 'host-network' };
-  if (config.native === false && w.kind.completes) {
-    const detail = `spec.native is false, but a ${w.kind.kind}'s pods run to completion and a regular sidecar would keep them running forever; leave spec.native unset (or true), or take ${w.kind.kind} out of spec.kinds`;
+  if (config.native === false && w.completes) {
+    const detail = `spec.native is false, but ${completesWhy(w)} and a regular sidecar would keep ${w.kind.kind === 'Pod' ? 'it' : 'them'} running forever; leave spec.native unset (or true), or take ${w.kind.kind} out of spec.kinds`;
     return { gets: false, why: 'native-required', detail };
   }
-  const native = config.native ?? w.kind.completes === true;
+  const native = config.native ?? w.completes;
   const ports = appPortsOf(w, services);
   const mappings: ResolvedMapping[] = [];
   const reasons: string[] = [];
@@ -102,6 +102,12 @@ export function decideSidecar(
   if (fronted) return { gets: false, why: 'app-port-fronted', detail: fronted };
   return { gets: true, mappings, native };
 }
+
+/** Why a workload's pods run to completion, in a few words. */
+export const completesWhy = (w: WorkloadObject) =>
+  w.kind.completes
+    ? `a ${w.kind.kind}'s pods run to completion`
+    : `its pod runs to completion (restartPolicy not Always)`;
 
 /** Two sidecars cannot both listen for one app port's traffic: the second must front the first. */
 function frontedByAnother(config: InjectionConfig, w: Workload, mappings: readonly ResolvedMapping[]) {

@@ -15,7 +15,7 @@ import type { Obj } from '../objects/shape.js';
 import type { Workload, WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { autoscalerWarnings } from './autoscalers.js';
-import { decideSidecar, type ResolvedMapping, type SidecarDecision } from './decide.js';
+import { completesWhy, decideSidecar, type ResolvedMapping, type SidecarDecision } from './decide.js';
 import { meshPolicyWarnings } from './mesh-policies.js';
 import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
@@ -147,7 +147,7 @@ function planWorkload(
     results.push(
       result(
         'info',
-        `a ${w.kind.kind}'s pods run to completion, so the sidecar is native: it stops when the app's containers have (Kubernetes 1.29+)`,
+        `${completesWhy(w)}, so the sidecar is native: it stops when the app's containers have (Kubernetes 1.29+)`,
         w,
       ),
     );
