@@ -36,6 +36,37 @@ beforeAll(() => {
   execFileSync('node', ['scripts/build-sea.mjs'], { cwd: repo, stdio: 'ignore' });
 }, 120_000);
 
+describe('the executable runs wherever it is copied', () => {
+  // A JavaScript monorepo may keep kustomize plugins inside an ESM package ("type": "module"),
+  // where Node reads an extensionless file as an ES module; elsewhere it is CommonJS.
+  const where = [
+    ['alone, in a folder with no package.json', undefined],
+    ['inside an ESM package', '{ "type": "module" }'],
+    ['inside a CommonJS package', '{ "type": "commonjs" }'],
+    ['inside a package that says nothing', '{ "name": "plugins" }'],
+  ] as const;
+  const config = readFileSync(join(repo, 'fixtures/rerun-same-config/config.yaml'), 'utf8');
+  const input = readFileSync(join(repo, 'fixtures/rerun-legacy-records-upgraded/input.yaml'), 'utf8');
+  const expected = readFileSync(join(repo, 'fixtures/rerun-legacy-records-upgraded/output.yaml'), 'utf8');
+  for (const binary of ['dist/inject-sidecar', 'dist/inject-sidecar-linux-x64']) {
+    it.each(where)(`${binary}: %s, run from another directory`, (_name, packageJson) => {
+      const root = mkdtempSync(join(tmpdir(), 'inject-sidecar-copy-'));
+      if (packageJson) writeFileSync(join(root, 'package.json'), packageJson);
+      mkdirSync(join(root, 'plugins'));
+      const copy = join(root, 'plugins', 'inject-sidecar');
+      copyFileSync(join(repo, binary), copy);
+      writeFileSync(join(root, 'waf.yaml'), config);
+      const elsewhere = mkdtempSync(join(tmpdir(), 'inject-sidecar-cwd-'));
+      const r = spawnSync(copy, [join(root, 'waf.yaml')], { cwd: elsewhere, input, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(expected);
+      const version = spawnSync(copy, ['--version'], { cwd: elsewhere, encoding: 'utf8' });
+      expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version);
+    });
+  }
+});
+
 describe('standalone binary (Node SEA)', () => {
   it('runs with no node on PATH', () => {
     const empty = toolDir({});
