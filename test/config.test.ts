@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFunctionConfig } from '../src/config/read.js';
+import { selectableKinds, WORKLOAD_KINDS } from '../src/objects/workload.js';
 import { FunctionError, ResultsError } from '../src/results.js';
 
 type Loose = Record<string, unknown>;
@@ -205,4 +206,9 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
     expect(e.path).toBe(path);
     expect(e.message).toMatch(message);
   });
+});
+
+describe('spec.kinds', () => {
+  it('allows exactly the selectable kinds of the workload table, in its order', () =>
+    expect([...WORKLOAD_KINDS]).toEqual(selectableKinds()));
 });

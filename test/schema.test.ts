@@ -1,6 +1,7 @@
 // The JSON Schema for SidecarInjection is generated from the zod schema and committed, so editors
 // can validate configs. This test fails when the zod schema changed and the file was not
 // regenerated (npm run schema), and checks the schema against the examples and the bad configs.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -58,4 +59,19 @@ describe('JSON Schema', () => {
   it.each(badConfigs.map((f) => [f.split('/').at(-2)!, f]))('rejects %s', (name, f) => {
     expect(validate(parse(readFileSync(f, 'utf8')))).toBe(name in crossField);
   });
+});
+
+describe('the SidecarInjection TypeScript type the library ships', () => {
+  it('is current with the zod schema (npm run schema regenerates it)', () => {
+    const text = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import('./scripts/config-type.mjs').then((m) => process.stdout.write(m.configTypeText()))",
+      ],
+      { cwd: repo, encoding: 'utf8' },
+    );
+    expectGolden([join(repo, 'src/config/sidecar-injection.ts'), text]);
+  }, 60_000);
 });

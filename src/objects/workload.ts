@@ -43,8 +43,19 @@ const workloadKinds: readonly WorkloadKind[] = [
   row('PodTemplate', ['v1'], ['template'], { selectable: false }),
 ];
 
-/** The kinds `spec.kinds` may name, in the table's order. */
-export const WORKLOAD_KINDS = workloadKinds.filter((k) => k.selectable).map((k) => k.kind);
+/** The kinds `spec.kinds` may name: the table's selectable rows, in its order (a test keeps them in step). */
+export const WORKLOAD_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'Job',
+  'CronJob',
+  'Pod',
+  'Rollout',
+] as const;
+export const selectableKinds = () => workloadKinds.filter((k) => k.selectable).map((k) => k.kind);
 
 export function workloadKindOf(apiVersion: string, kind: string): WorkloadKind | undefined {
   return workloadKinds.find((k) => k.kind === kind && k.apiVersions.includes(apiVersion));

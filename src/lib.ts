@@ -1,0 +1,106 @@
+// The library: the same function as the command line, called from TypeScript or JavaScript.
+//
+//   import { injectSidecar } from 'inject-sidecar';
+//   const { objects, results } = injectSidecar(manifests, config);
+//
+// injectSidecar works on plain objects; injectSidecarYaml on YAML text, with the command line's
+// fidelity (comments, key order, quoting kept; untouched documents byte for byte). Both run the
+// whole function, so the results, the rules and the errors are the command line's. A run with an
+// error result throws an InjectSidecarError carrying every result; nothing is half-done.
+import { parseAllDocuments, stringify } from 'yaml';
+import type { SidecarInjection } from './config/sidecar-injection.js';
+import { runStream } from './run.js';
+
+export type { SidecarInjection };
+
+/**
+ * What the function takes: anything shaped like a Kubernetes object (kubernetes-types,
+ * @kubernetes/client-node and kpt-functions objects all are). It checks each at run time.
+ */
+export interface KubernetesObjectLike {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: object;
+}
+
+/** What it returns: a Kubernetes object as plain data. */
+export interface KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** The ConfigMap form of the config (what `kpt fn eval -- key=value` sends): flat string values. */
+export interface SidecarInjectionConfigMap {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata?: { name?: string };
+  data: Record<string, string>;
+}
+
+/** One result, as in a KRM ResourceList (severity `error`, `warning` or `info`). */
+export interface Result {
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  resourceRef?: { apiVersion: string; kind: string; name: string; namespace?: string };
+  field?: { path: string };
+  file?: { path: string; index?: number };
+}
+
+export interface InjectionOutput {
+  /** Every input object, in order, with the sidecar injected and Services rewired; added ones last. */
+  objects: KubernetesObject[];
+  results: Result[];
+}
+
+export interface YamlInjectionOutput {
+  /** The YAML stream, changed only where the function changed something. */
+  yaml: string;
+  results: Result[];
+}
+
+/** A run that found errors: every result, the errors among them. Nothing was changed. */
+export class InjectSidecarError extends Error {
+  readonly results: Result[];
+  constructor(results: Result[]) {
+    const errors = results.filter((r) => r.severity === 'error');
+    super(errors.map((r) => r.message).join('; ') || 'inject-sidecar failed');
+    this.name = 'InjectSidecarError';
+    this.results = results;
+  }
+}
+
+type Config = SidecarInjection | SidecarInjectionConfigMap;
+
+// The config is validated at run time like the command line's, so an object from elsewhere (a
+// kpt-functions functionConfig, say) may be passed as it is: `unknown` at that boundary.
+const configText = (config: unknown) => (typeof config === 'string' ? config : config == null ? '' : stringify(config));
+
+/** The function on a YAML stream (documents separated by `---`); the config as an object or YAML text. */
+export function injectSidecarYaml(input: string, config: Config | string): YamlInjectionOutput;
+export function injectSidecarYaml(input: string, config: unknown): YamlInjectionOutput;
+export function injectSidecarYaml(input: string, config: unknown): YamlInjectionOutput {
+  const out = runStream(configText(config), 'config', input);
+  const results: Result[] = out.results;
+  if (out.exitCode !== 0) throw new InjectSidecarError(results);
+  return { yaml: out.stdout, results };
+}
+
+/** The function on plain objects: a new array, the input left as it was. */
+export function injectSidecar(objects: readonly KubernetesObjectLike[], config: Config): InjectionOutput;
+export function injectSidecar(objects: readonly KubernetesObjectLike[], config: unknown): InjectionOutput;
+export function injectSidecar(objects: readonly KubernetesObjectLike[], config: unknown): InjectionOutput {
+  if (!Array.isArray(objects)) throw new TypeError('injectSidecar: objects is an array of Kubernetes objects');
+  const input = objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n');
+  const { yaml, results } = injectSidecarYaml(input, config);
+  const out = parseAllDocuments(yaml)
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => o !== null);
+  return { objects: out, results };
+}
