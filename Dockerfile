@@ -2,8 +2,14 @@
 # The container image for kpt and kustomize container mode:
 #   kpt fn eval --image ghcr.io/inject-sidecar/inject-sidecar:0.1.0 -- ...
 # Build stage: the bundle and the standalone binary. Final stage: Node and one file, run as nobody.
+#
+# The base images are build arguments, so a machine without a registry can build with stand-ins
+# (test/image.test.ts does, with podman). The defaults are the public images.
+ARG BUILD_IMAGE=node:20-bookworm-slim
+ARG TOOLS_IMAGE=busybox:1.37
+ARG FUNCTION_IMAGE=node:20-alpine
 
-FROM node:20-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -15,12 +21,12 @@ RUN npm run build:sea
 
 # For Argo CD's repo-server, which has no Node: an init container copies this binary into a
 # volume the repo-server mounts (examples/argocd).
-FROM busybox:1.37 AS tools
+FROM ${TOOLS_IMAGE} AS tools
 COPY --from=build /src/dist/inject-sidecar-linux-x64 /inject-sidecar
 USER nobody
 ENTRYPOINT ["/inject-sidecar"]
 
-FROM node:20-alpine AS function
+FROM ${FUNCTION_IMAGE} AS function
 LABEL org.opencontainers.image.title="inject-sidecar" \
       org.opencontainers.image.description="KRM function: a filtering sidecar (WAF, proxy) in front of label-selected workloads, with their Services rewired to it" \
       org.opencontainers.image.version="0.1.0" \

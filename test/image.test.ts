@@ -1,0 +1,229 @@
+// The container image, built from the real Dockerfile and run by the real tools, with podman.
+//
+// No image registry is reachable here, so the base images are stand-ins made from this machine:
+// its own Node binary with the libraries `ldd` lists and its npm (for node:20-bookworm-slim and
+// node:20-alpine), and busybox-static (for busybox), imported with `podman import`. The Dockerfile
+// takes its base images as build arguments; the build stage's `npm ci` reaches the npm registry
+// through the host network. Podman needs the runc runtime and no default ulimits on these machines
+// (containers.conf below). Then: kpt fn eval --image, kpt fn render with `image:`, and standalone
+// kustomize's container mode (kustomize calls `docker`: a shim on PATH runs podman). Each must give
+// the exec route's golden output, and a bad config must fail with its reason.
+//
+// Under CI=true a missing podman, runc or busybox-static, or a failed build, fails; elsewhere the
+// tests skip with a note.
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inCI, repo, run, snapshot, tempCopy, tool } from './tools.js';
+
+const IMAGE = 'localhost/inject-sidecar:test';
+const TOOLS_IMAGE = 'localhost/inject-sidecar-tools:test';
+const podman = ['/usr/bin/podman', '/usr/local/bin/podman'].find(existsSync);
+const runc = existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc');
+const busybox = ['/bin/busybox', '/usr/bin/busybox'].find(existsSync);
+const missing = [!podman && 'podman', !runc && 'runc', !busybox && 'busybox-static'].filter(Boolean);
+if (missing.length && inCI)
+  throw new Error(`the image tests need ${missing.join(', ')} under CI=true (.ci/run installs them)`);
+if (missing.length) console.warn(`skipping the container image tests: ${missing.join(', ')} not installed`);
+
+const work = mkdtempSync(join(tmpdir(), 'inject-sidecar-image-'));
+const conf = join(work, 'containers.conf');
+writeFileSync(conf, '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n');
+/** podman, and every tool that runs it, with the settings these machines need. */
+const env = { CONTAINERS_CONF: conf, KPT_FN_RUNTIME: 'podman' };
+const pod = (args: string[], opts: { input?: string } = {}) => run(podman!, args, { env, ...opts });
+
+/** A root filesystem with busybox, /etc/passwd with nobody, and a /tmp anyone can write. */
+function baseRootfs(dir: string): void {
+  for (const d of ['bin', 'etc', 'tmp', 'usr/bin']) mkdirSync(join(dir, d), { recursive: true });
+  cpSync(busybox!, join(dir, 'bin/busybox'));
+  for (const applet of ['sh', 'env', 'id', 'cat', 'ls', 'mkdir', 'rm', 'cp', 'mv', 'chmod', 'ln'])
+    symlinkSync('busybox', join(dir, 'bin', applet));
+  symlinkSync('/bin/busybox', join(dir, 'usr/bin/env'));
+  writeFileSync(
+    join(dir, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n',
+  );
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+  chmodSync(join(dir, 'tmp'), 0o1777);
+}
+
+/** This machine's Node and npm, with the libraries Node links, and the CA bundle npm is set to use. */
+function nodeRootfs(dir: string): void {
+  baseRootfs(dir);
+  const node = execFileSync('readlink', ['-f', process.execPath], { encoding: 'utf8' }).trim();
+  cpSync(node, join(dir, 'usr/bin/node'));
+  const libs = execFileSync('ldd', [node], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
+  for (const lib of libs) {
+    mkdirSync(join(dir, dirname(lib)), { recursive: true });
+    cpSync(lib, join(dir, lib), { dereference: true });
+  }
+  const npmRoot = join(dirname(dirname(node)), 'lib/node_modules/npm');
+  cpSync(npmRoot, join(dir, 'usr/lib/node_modules/npm'), { recursive: true });
+  symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(dir, 'usr/bin/npm'));
+  const cafile = run('npm', ['config', 'get', 'cafile']).stdout.trim();
+  if (cafile && cafile !== 'null' && existsSync(cafile)) {
+    mkdirSync(join(dir, dirname(cafile)), { recursive: true });
+    cpSync(cafile, join(dir, cafile));
+    mkdirSync(join(dir, 'usr/etc'), { recursive: true });
+    writeFileSync(join(dir, 'usr/etc/npmrc'), `cafile=${cafile}\n`);
+  }
+}
+
+function importImage(name: string, fill: (dir: string) => void): void {
+  const dir = mkdtempSync(join(work, 'rootfs-'));
+  fill(dir);
+  const tar = join(work, `${name.replace(/\W/g, '-')}.tar`);
+  execFileSync('tar', ['-C', dir, '-cf', tar, '.']);
+  const r = pod(['import', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', tar, name]);
+  if (r.status !== 0) throw new Error(`podman import ${name}: ${r.stderr}`);
+}
+
+let built = false;
+let skipNote = '';
+beforeAll(() => {
+  if (missing.length) return;
+  try {
+    importImage('localhost/standin/busybox:test', baseRootfs);
+    importImage('localhost/standin/node:test', nodeRootfs);
+    const args = (target: string, tag: string) => [
+      'build',
+      '--network',
+      'host',
+      '--build-arg',
+      'BUILD_IMAGE=localhost/standin/node:test',
+      '--build-arg',
+      'FUNCTION_IMAGE=localhost/standin/node:test',
+      '--build-arg',
+      'TOOLS_IMAGE=localhost/standin/busybox:test',
+      '--target',
+      target,
+      '-t',
+      tag,
+      repo,
+    ];
+    for (const [target, tag] of [
+      ['function', IMAGE],
+      ['tools', TOOLS_IMAGE],
+    ] as const) {
+      const r = pod(args(target, tag));
+      if (r.status !== 0) throw new Error(`podman build --target ${target}: ${r.stderr.slice(-2000)}`);
+    }
+    built = true;
+  } catch (e) {
+    if (inCI) throw e;
+    skipNote = (e as Error).message;
+    console.warn(`skipping the container image tests: ${skipNote}`);
+  }
+}, 600_000);
+
+const golden = (name: string) => readFileSync(join(repo, 'test/expected', name), 'utf8');
+const needsImage = () => {
+  if (!built) console.warn(`skipped: ${missing.join(', ') || skipNote}`);
+  return built;
+};
+
+describe.skipIf(missing.length > 0)('the container image, built with podman from stand-in base images', () => {
+  it('runs as a non-root user, and works with no network', () => {
+    if (!needsImage()) return;
+    const user = pod(['image', 'inspect', '--format', '{{.Config.User}}', IMAGE]);
+    expect(user.stdout.trim()).toBe('nobody');
+    const id = pod(['run', '--rm', '--network', 'none', '--entrypoint', 'id', IMAGE, '-u']);
+    expect(id.stdout.trim()).toBe('65534');
+    const list = readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/resource-list.yaml'), 'utf8');
+    const r = pod(['run', '--rm', '-i', '--network', 'none', IMAGE], { input: list });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/output.yaml'), 'utf8'));
+  });
+
+  it('kpt fn eval --image gives the exec route output, and fails on a bad config with the reason', () => {
+    if (!needsImage()) return;
+    const args = [
+      'selector=waf=enabled',
+      'name=waf',
+      'image=wallarm/node:4.10',
+      'listenPort=8443',
+      'portName=waf-http',
+    ];
+    const dir = tempCopy(join(repo, 'examples/kpt-eval'));
+    const r = run(tool('kpt')!, ['fn', 'eval', dir, '--image', IMAGE, '--', ...args], { env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'manifests.yaml'), 'utf8')).toBe(golden('kpt-eval-manifests.yaml'));
+    const bad = tempCopy(join(repo, 'examples/kpt-eval'));
+    const before = snapshot(bad);
+    const f = run(tool('kpt')!, ['fn', 'eval', bad, '--image', IMAGE, '--', ...args, 'protocol=HTTP'], { env });
+    expect(f.status).not.toBe(0);
+    expect(f.stderr).toContain('data.protocol');
+    expect(snapshot(bad)).toEqual(before);
+  });
+
+  it('kpt fn render with image: in the Kptfile gives the exec route output', () => {
+    if (!needsImage()) return;
+    const dir = tempCopy(join(repo, 'examples/kpt'));
+    const kptfile = join(dir, 'Kptfile');
+    writeFileSync(kptfile, readFileSync(kptfile, 'utf8').replace(/- exec: inject-sidecar.*/, `- image: ${IMAGE}`));
+    const r = run(tool('kpt')!, ['fn', 'render', dir], { env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'manifests.yaml'), 'utf8')).toBe(golden('kpt-render-manifests.yaml'));
+  });
+
+  it("standalone kustomize's container mode gives the exec route output, and fails on a bad config", () => {
+    if (!needsImage()) return;
+    // kustomize 4.5.4 runs `docker run ... --network none --user nobody`: podman takes the same flags.
+    const shim = mkdtempSync(join(work, 'shim-'));
+    writeFileSync(join(shim, 'docker'), `#!/bin/sh\nexec ${podman} "$@"\n`, { mode: 0o755 });
+    const dir = tempCopy(join(repo, 'examples/kustomize'));
+    const waf = join(dir, 'waf.yaml');
+    const container = readFileSync(waf, 'utf8').replace(/exec:\n\s+path: \S+/, `container:\n        image: ${IMAGE}`);
+    writeFileSync(waf, container);
+    const kustomize = tool('kustomize')!;
+    const path = { ...env, PATH: `${shim}:${process.env.PATH}` };
+    const r = run(kustomize, ['build', '--enable-alpha-plugins', dir], { env: path });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(golden('kustomize.yaml'));
+    writeFileSync(waf, container.replace('listenPort: 8443', 'listenPort: 84430'));
+    const f = run(kustomize, ['build', '--enable-alpha-plugins', dir], { env: path });
+    expect(f.status).not.toBe(0);
+    expect(f.stdout).toBe('');
+    expect(f.stderr).toContain('spec.ports[0].listenPort: a port is 1 to 65535');
+  });
+
+  it("the tools image's binary reaches Argo CD's repo-server as the example's init container copies it", () => {
+    if (!needsImage()) return;
+    expect(pod(['image', 'inspect', '--format', '{{.Config.User}}', TOOLS_IMAGE]).stdout.trim()).toBe('nobody');
+    const patch = readFileSync(join(repo, 'examples/argocd/repo-server/argocd-repo-server-patch.yaml'), 'utf8');
+    const [cmd, ...args]: string[] = JSON.parse(/command: (\[.*\])/.exec(patch)![1]!.replace(/([\w/.-]+)/g, '"$1"'));
+    const tools = mkdtempSync(join(work, 'custom-tools-'));
+    chmodSync(tools, 0o777);
+    const r = pod([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${tools}:/custom-tools`,
+      '--entrypoint',
+      cmd!,
+      TOOLS_IMAGE,
+      ...args,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // The repo-server runs it (glibc, no Node); here, the host does.
+    const version = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version;
+    const copied = run(join(tools, 'inject-sidecar'), ['--version'], { env: { PATH: '/usr/bin:/bin' } });
+    expect(copied.stdout.trim()).toBe(version);
+  });
+});
