@@ -26,7 +26,7 @@ describe.skipIf(!haveCorpus)('corpus through kpt fn render', () => {
   it('finds the corpus files that hold workloads', () => expect(workloadFiles.length).toBeGreaterThan(50));
   for (const config of configs) {
     it.skipIf(!kpt)(
-      `renders every workload file with selector ${config.name}, keeps the invariants, and a second render changes nothing`,
+      `renders every workload file with selector ${config.name}, keeps the invariants${config.name === 'all' ? ', and a second render changes nothing' : ''}`,
       () => {
         const root = mkdtempSync(join(tmpdir(), 'inject-sidecar-corpus-'));
         writeFileSync(join(root, 'Kptfile'), 'apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: corpus\n');
@@ -100,7 +100,9 @@ describe.skipIf(!haveCorpus)('corpus through kpt fn render', () => {
           broken.push(...b);
         }
         expect(broken, 'broken invariants').toEqual([]);
-        // A second render changes nothing that kpt itself would not change.
+        // A second render changes nothing that kpt itself would not change. Checked once, on the
+        // selector that injects the most (every kind, every workload): two more renders of 80 packages.
+        if (config.name !== 'all') return;
         const identity = echoCopy(root, packages);
         const second = run(kpt!, ['fn', 'render', root, '--allow-exec']);
         expect(second.status, second.stderr).toBe(0);
