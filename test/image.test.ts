@@ -169,7 +169,7 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     expect(snapshot(bad)).toEqual(before);
   });
 
-  it('kpt fn render with image: in the Kptfile gives the exec route output', () => {
+  it('kpt fn render with image: in the Kptfile gives the exec route output, and fails on a bad config', () => {
     if (!needsImage()) return;
     const dir = tempCopy(join(repo, 'examples/kpt'));
     const kptfile = join(dir, 'Kptfile');
@@ -177,6 +177,17 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     const r = run(tool('kpt')!, ['fn', 'render', dir], { env });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'manifests.yaml'), 'utf8')).toBe(golden('kpt-render-manifests.yaml'));
+    // A bad config: the render fails with the reason, and no file changes.
+    const bad = tempCopy(dir);
+    writeFileSync(
+      join(bad, 'waf.yaml'),
+      readFileSync(join(bad, 'waf.yaml'), 'utf8').replace('name: waf-http', 'name: waf_http'),
+    );
+    const before = snapshot(bad);
+    const f = run(tool('kpt')!, ['fn', 'render', bad], { env });
+    expect(f.status).not.toBe(0);
+    expect(f.stderr).toContain('spec.ports[0].name');
+    expect(snapshot(bad)).toEqual(before);
   });
 
   it("standalone kustomize's container mode gives the exec route output, and fails on a bad config", () => {
