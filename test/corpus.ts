@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { afterAll } from 'vitest';
 import { parse } from 'yaml';
+import { WORKLOAD_KINDS } from '../src/objects/workload.js';
 import { type Finding, matchesLabelSelector, type Obj, podOf, type Tally } from './invariants.js';
 import { fn, inCI, objectsOf, repo } from './tools.js';
 
@@ -19,18 +20,8 @@ if (!haveCorpus && inCI) throw new Error(`the corpus is required under CI=true: 
 if (!haveCorpus) console.warn(`skipping the corpus runs: ${corpus} is missing`);
 
 export const LISTEN = 18443;
-/** Every kind spec.kinds allows (src/objects/workload.ts has the table; this list is the README's). */
-export const EVERY_KIND = [
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'ReplicaSet',
-  'ReplicationController',
-  'Job',
-  'CronJob',
-  'Pod',
-  'Rollout',
-];
+/** Every kind spec.kinds allows. */
+export const EVERY_KIND = [...WORKLOAD_KINDS];
 // "all" selects every workload of every kind; "some" keeps the default kinds (Deployment).
 export const configs: { name: string; selector: LabelSelector; kinds?: string[] }[] = [
   { name: 'all', selector: {}, kinds: EVERY_KIND },
