@@ -140,6 +140,14 @@ describe('a package with every workload kind and two injections, one chained in 
       expect(built.status, built.stderr).toBe(0);
       golden('every-kind-kustomize.yaml', built.stdout);
       const fromKustomize = check(built.stdout);
+      // A second run of both transformers, in order, over kustomize's output changes nothing.
+      let again = built.stdout;
+      for (const config of ['waf.yaml', 'bot-filter.yaml']) {
+        const r = run(fn, [join(repo, 'examples/every-kind', config)], { input: again });
+        expect(r.status, r.stderr).toBe(0);
+        again = r.stdout;
+      }
+      expect(again).toBe(built.stdout);
       const dir = tempCopy(join(repo, 'examples/every-kind'));
       const first = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
       expect(first.status, first.stderr).toBe(0);
