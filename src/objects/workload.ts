@@ -102,8 +102,6 @@ export interface WorkloadObject extends Subject {
   missing?: string;
   /** A Rollout without a template of its own: where its pods come from. */
   workloadRef?: WorkloadRef;
-  /** A Rollout's blue-green and canary Services, by name: they send traffic to its pods. */
-  rolloutServices?: readonly string[];
   /** `hostNetwork: true`: the pod's ports are the node's. */
   hostNetwork: boolean;
   /**
@@ -190,7 +188,6 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
     kind,
     labels: stringMap(metadata.labels, about, 'metadata.labels'),
     annotations: stringMap(metadata.annotations, about, 'metadata.annotations'),
-    ...(kind.kind === 'Rollout' ? { rolloutServices: rolloutServicesOf(plain) } : {}),
   };
   const template = podTemplateOf(plain, kind);
   const podSpec = template && isObj(template.spec) ? template.spec : undefined;
@@ -222,17 +219,6 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
     initContainers: containerList(podSpec.initContainers, about, at('spec.initContainers')),
     statuses: read === undefined ? {} : isStatus(read) ? { [LEGACY]: read } : read,
   };
-}
-
-/** `spec.strategy.blueGreen.activeService` and its kin: the Services Argo Rollouts points at the pods. */
-function rolloutServicesOf(plain: Obj): string[] {
-  const strategy = isObj(plain.spec) && isObj(plain.spec.strategy) ? plain.spec.strategy : {};
-  const named = (o: unknown, keys: string[]) =>
-    isObj(o) ? keys.map((k) => o[k]).filter((v): v is string => typeof v === 'string' && v !== '') : [];
-  return [
-    ...named(strategy.blueGreen, ['activeService', 'previewService']),
-    ...named(strategy.canary, ['stableService', 'canaryService']),
-  ];
 }
 
 const workloadRefShape = z.looseObject({ kind: z.string(), name: z.string().check(z.minLength(1)) });

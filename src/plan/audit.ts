@@ -21,7 +21,7 @@ import { describeRef, type Result, result } from '../results.js';
 import { isSelected } from './decide.js';
 import { pairServices } from './pairing.js';
 import { admits } from './policies.js';
-import { resolveWorkloadRefs, rolloutServicePairs } from './rollouts.js';
+import { resolveWorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { workloadSeenBy } from './seen-by.js';
 
@@ -34,7 +34,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   const workloads = inventory.workloads.map((w) => workloadSeenBy(config.name, w));
   const refs = resolveWorkloadRefs(workloads);
   const running = workloads.filter(refs.runsPods);
-  const pairing = pairServices(running, inventory.services, rolloutServicePairs(workloads, inventory.services, refs));
+  const pairing = pairServices(running, inventory.services);
   const policiesByNamespace = groupBy(inventory.networkPolicies, (p) => p.ref.namespace ?? '');
   const bypassed = new Map<(typeof inventory.services)[number], ServicePort[]>();
   for (const w of workloads) {

@@ -7,7 +7,6 @@
 // all), so each workload looks up only the Services that could match it.
 import { matchesServiceSelector } from '../objects/selector.js';
 import type { Service } from '../objects/service.js';
-import { groupBy } from '../objects/shape.js';
 import type { WorkloadObject } from '../objects/workload.js';
 
 export interface Pairing<W> {
@@ -18,11 +17,9 @@ export interface Pairing<W> {
 const nsKey = (ns: string | undefined) => (ns === undefined ? '\u0000unset' : ns);
 const pairKey = (ns: string | undefined, key: string, value: string) => `${nsKey(ns)}\u0000${key}=${value}`;
 
-/** `named`: pairs known by name whatever the selector says (an Argo Rollout's canary and stable Services). */
 export function pairServices<W extends WorkloadObject>(
   workloads: readonly W[],
   services: readonly Service[],
-  named: readonly (readonly [W, Service])[] = [],
 ): Pairing<W> {
   const frequency = new Map<string, number>();
   for (const s of services) {
@@ -45,7 +42,6 @@ export function pairServices<W extends WorkloadObject>(
   }
   const servicesOf = new Map<W, Service[]>();
   const workloadsOf = new Map<Service, W[]>(services.map((s) => [s, []]));
-  const byName = groupBy(named, ([w]) => `${w.order}`);
   for (const w of workloads) {
     const paired: Service[] = [];
     for (const [k, v] of Object.entries(w.podLabels)) {
@@ -53,7 +49,6 @@ export function pairServices<W extends WorkloadObject>(
         if (matchesServiceSelector(s.selector!, w.podLabels)) paired.push(s);
       }
     }
-    for (const [, s] of byName.get(`${w.order}`) ?? []) if (!paired.includes(s)) paired.push(s);
     // Keep the Services in item order, so results read in the order of the input.
     paired.sort((a, b) => a.order - b.order);
     servicesOf.set(w, paired);

@@ -20,7 +20,7 @@ import { meshPolicyWarnings } from './mesh-policies.js';
 import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
-import { resolveWorkloadRefs, rolloutServicePairs, type WorkloadRefs, workloadRefResults } from './rollouts.js';
+import { resolveWorkloadRefs, type WorkloadRefs, workloadRefResults } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { sidecarConfigWarnings } from './security.js';
 import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
@@ -67,7 +67,7 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   const networkPolicies = (input.networkPolicies ?? []).map((p) => policySeenBy(config.name, p));
   const refs = resolveWorkloadRefs(workloads);
   const running = workloads.filter(refs.runsPods);
-  const pairing = pairServices(running, services, rolloutServicePairs(workloads, services, refs));
+  const pairing = pairServices(running, services);
   const results: Result[] = [...sidecarConfigWarnings(config)];
   const workloadPlans = workloads.map((w) => {
     const rollouts = refs.rolloutsOf.get(w) ?? [];

@@ -1,8 +1,8 @@
 // Argo Rollouts. A Rollout carries its pod template in spec.template, like a Deployment, or takes it
 // from another object through spec.workloadRef (a Deployment, ReplicaSet or PodTemplate). Then the
 // referenced template is the one injected, even when that object itself runs no pods (replicas: 0):
-// the Rollout runs its pods. Its blue-green and canary Services point at those pods by name.
-import type { Service } from '../objects/service.js';
+// the Rollout runs its pods. Its blue-green and canary Services select those pods by their labels,
+// so they pair with that template like any Service.
 import type { Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
 
@@ -33,25 +33,6 @@ export function resolveWorkloadRefs(workloads: readonly Workload[]): WorkloadRef
   }
   const runsPods = (w: Workload) => !w.workloadRef && (w.kind.selectable || rolloutsOf.has(w));
   return { rolloutsOf, targetOf, runsPods };
-}
-
-/** Each Rollout's named Services, paired with the workload whose template runs its pods. */
-export function rolloutServicePairs(
-  workloads: readonly Workload[],
-  services: readonly Service[],
-  refs: WorkloadRefs,
-): [Workload, Service][] {
-  const byName = new Map(services.map((s) => [`${s.ref.namespace ?? ''}/${s.ref.name}`, s]));
-  const pairs: [Workload, Service][] = [];
-  for (const w of workloads) {
-    const pods = w.workloadRef ? refs.targetOf.get(w) : w;
-    if (!pods) continue;
-    for (const name of w.rolloutServices ?? []) {
-      const s = byName.get(`${w.ref.namespace ?? ''}/${name}`);
-      if (s) pairs.push([pods, s]);
-    }
-  }
-  return pairs;
 }
 
 /** What a selected Rollout with a workloadRef is told: where its sidecar went, or why it has none. */
