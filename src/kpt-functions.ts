@@ -23,7 +23,9 @@ function toKpt(r: Result): KptResult {
 
 async function run(configs: Configs): Promise<void> {
   try {
-    const { objects, results } = injectSidecar(configs.getAll(), configs.getFunctionConfig() ?? null);
+    // The SDK's functionConfig is untyped: passed as JSON text, validated as the command line does.
+    const config = JSON.stringify(configs.getFunctionConfig() ?? null);
+    const { objects, results } = injectSidecar(configs.getAll(), config);
     configs.deleteAll();
     configs.insert(...objects.flatMap((o) => (isKubernetesObject(o) ? [o] : [])));
     configs.addResults(...results.map(toKpt));

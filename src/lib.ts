@@ -78,24 +78,19 @@ export class InjectSidecarError extends Error {
 
 type Config = SidecarInjection | SidecarInjectionConfigMap;
 
-// The config is validated at run time like the command line's, so an object from elsewhere (a
-// kpt-functions functionConfig, say) may be passed as it is: `unknown` at that boundary.
-const configText = (config: unknown) => (typeof config === 'string' ? config : config == null ? '' : stringify(config));
+/** The config as YAML text (JSON is YAML too); it is validated as the command line validates it. */
+const configText = (config: Config | string) => (typeof config === 'string' ? config : stringify(config));
 
 /** The function on a YAML stream (documents separated by `---`); the config as an object or YAML text. */
-export function injectSidecarYaml(input: string, config: Config | string): YamlInjectionOutput;
-export function injectSidecarYaml(input: string, config: unknown): YamlInjectionOutput;
-export function injectSidecarYaml(input: string, config: unknown): YamlInjectionOutput {
+export function injectSidecarYaml(input: string, config: Config | string): YamlInjectionOutput {
   const out = runStream(configText(config), 'config', input);
   const results: Result[] = out.results;
   if (out.exitCode !== 0) throw new InjectSidecarError(results);
   return { yaml: out.stdout, results };
 }
 
-/** The function on plain objects: a new array, the input left as it was. */
-export function injectSidecar(objects: readonly KubernetesObjectLike[], config: Config): InjectionOutput;
-export function injectSidecar(objects: readonly KubernetesObjectLike[], config: unknown): InjectionOutput;
-export function injectSidecar(objects: readonly KubernetesObjectLike[], config: unknown): InjectionOutput {
+/** The function on plain objects: a new array, the input left as it was; the config as for injectSidecarYaml. */
+export function injectSidecar(objects: readonly KubernetesObjectLike[], config: Config | string): InjectionOutput {
   if (!Array.isArray(objects)) throw new TypeError('injectSidecar: objects is an array of Kubernetes objects');
   const input = objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n');
   const { yaml, results } = injectSidecarYaml(input, config);

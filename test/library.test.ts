@@ -143,6 +143,8 @@ const out: KubernetesObject[] = injectSidecar([{ apiVersion: 'v1', kind: 'Servic
 const fn: KptFunc = injectSidecarKptFunc;
 // @ts-expect-error: not a kind spec.kinds allows
 const wrong: SidecarInjection = { ...config, spec: { ...config.spec, kinds: ['Knative'] } };
+// @ts-expect-error: a misspelt field in a config passed straight to the call
+injectSidecar([], { ...config, spec: { ...config.spec, nativ: true } });
 export { out, fn, wrong };
 `,
     );
