@@ -9,8 +9,7 @@ import { GENERATED_BY, POLICY_PORTS } from '../annotations.js';
 import type { Subject } from '../results.js';
 import type { IntOrString } from './ports.js';
 import type { KrmObject, ObjectAt } from './read.js';
-import { checkShape, isObj, type Obj, readJsonAnnotation, stringMap } from './shape.js';
-import { LEGACY } from './workload.js';
+import { checkShape, isObj, type Obj, readRecords, stringMap } from './shape.js';
 
 /** One `ingress[].ports[]` entry as written: a number or a name, or a range with endPort. */
 export interface PolicyPort {
@@ -65,9 +64,6 @@ const isSnapshot = (r: unknown): r is SnapshotRecord =>
 const isRecordList = (v: unknown): v is (RuleRecord | SnapshotRecord)[] =>
   Array.isArray(v) &&
   v.every((r) => isSnapshot(r) || (isObj(r) && typeof r.rule === 'number' && Array.isArray(r.added)));
-// By injection name; a list alone is a record from before injections had names.
-const isRecords = (v: unknown): v is RuleRecord[] | Record<string, RuleRecord[]> =>
-  isRecordList(v) || (isObj(v) && Object.values(v).every(isRecordList));
 
 /** The change between two versions of a rule's ports. */
 export function ruleChange(rule: number, before: readonly PolicyPort[], after: readonly PolicyPort[]): RuleRecord {
@@ -86,7 +82,7 @@ export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
   const metadata = isObj(plain.metadata) ? plain.metadata : {};
   const annotations = stringMap(metadata.annotations, about, 'metadata.annotations');
   const remedy = 'restore the ingress ports and remove it by hand';
-  const records = readJsonAnnotation(annotations, POLICY_PORTS, isRecords, about, 'metadata.annotations', remedy) ?? {};
+  const records = readRecords(annotations, POLICY_PORTS, isRecordList, about, 'metadata.annotations', remedy);
   const ingress = checkShape(ingressShape, spec.ingress, about, 'spec.ingress') ?? [];
   const podSelector = (checkShape(selectorShape, spec.podSelector, about, 'spec.podSelector') ?? {}) as LabelSelector;
   const types = Array.isArray(spec.policyTypes) ? spec.policyTypes : undefined;
@@ -99,12 +95,7 @@ export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
     podSelector,
     restrictsIngress: types ? types.includes('Ingress') : true,
     rules: current,
-    records: Object.fromEntries(
-      Object.entries(Array.isArray(records) ? { [LEGACY]: records } : records).map(([name, list]) => [
-        name,
-        list.map(asChange),
-      ]),
-    ),
+    records: Object.fromEntries(Object.entries(records).map(([name, list]) => [name, list.map(asChange)])),
     current: {
       rules: current,
       ...(annotations[POLICY_PORTS] !== undefined ? { record: annotations[POLICY_PORTS] } : {}),

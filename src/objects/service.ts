@@ -5,8 +5,7 @@ import { REWIRED } from '../annotations.js';
 import type { Subject } from '../results.js';
 import type { IntOrString, ServicePort } from './ports.js';
 import type { KrmObject, ObjectAt } from './read.js';
-import { checkShape, isObj, readJsonAnnotation, type StringMap, stringMap } from './shape.js';
-import { LEGACY } from './workload.js';
+import { checkShape, isObj, readRecords, type StringMap, stringMap } from './shape.js';
 
 /** One port an earlier run rewired: what its targetPort was, and the listen port it was moved to. */
 export interface RewiredPort {
@@ -46,9 +45,6 @@ const servicePortsShape = z.nullish(
 
 const isRewiredList = (v: unknown): v is RewiredPort[] =>
   Array.isArray(v) && v.every((r) => isObj(r) && typeof r.port === 'number' && typeof r.listenPort === 'number');
-// By injection name; a list alone is a record from before injections had names.
-const isRecords = (v: unknown): v is RewiredPort[] | Record<string, RewiredPort[]> =>
-  isRewiredList(v) || (isObj(v) && Object.values(v).every(isRewiredList));
 
 export function readService(object: KrmObject): Service {
   const plain = object.plain!;
@@ -57,7 +53,7 @@ export function readService(object: KrmObject): Service {
   const metadata = isObj(plain.metadata) ? plain.metadata : {};
   const annotations = stringMap(metadata.annotations, about, 'metadata.annotations');
   const remedy = 'restore the targetPorts and remove it by hand';
-  const records = readJsonAnnotation(annotations, REWIRED, isRecords, about, 'metadata.annotations', remedy) ?? {};
+  const records = readRecords(annotations, REWIRED, isRewiredList, about, 'metadata.annotations', remedy);
   const written = (checkShape(servicePortsShape, spec.ports, about, 'spec.ports') ?? []) as ServicePort[];
   const selector = stringMap(spec.selector, about, 'spec.selector');
   return {
@@ -68,7 +64,7 @@ export function readService(object: KrmObject): Service {
     ...(Object.keys(selector).length > 0 ? { selector } : {}),
     headless: spec.clusterIP === 'None',
     ports: written,
-    records: Array.isArray(records) ? { [LEGACY]: records } : records,
+    records,
     current: {
       targetPorts: written.map((p) => p.targetPort ?? undefined),
       ...(annotations[REWIRED] !== undefined ? { rewired: annotations[REWIRED] } : {}),

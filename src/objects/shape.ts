@@ -74,6 +74,32 @@ export function readJsonAnnotation<T>(
   ]);
 }
 
+/**
+ * The key of a record written before injections had names (one record, not a map by name): the
+ * injection that runs next owns it.
+ */
+export const LEGACY = '';
+
+/**
+ * An annotation this function writes as JSON records by injection name. An older value holding one
+ * record alone is read as that record under LEGACY.
+ */
+export function readRecords<T>(
+  annotations: StringMap,
+  key: string,
+  isRecord: (value: unknown) => value is T,
+  about: Subject,
+  field: string,
+  remedy: string,
+): Record<string, T> {
+  const byName = (v: unknown): v is Record<string, T> => isObj(v) && Object.values(v).every(isRecord);
+  const valid = (v: unknown): v is T | Record<string, T> => isRecord(v) || byName(v);
+  const read = readJsonAnnotation(annotations, key, valid, about, field, remedy);
+  if (read === undefined) return {};
+  if (isRecord(read)) return { [LEGACY]: read };
+  return byName(read) ? read : {};
+}
+
 /** Items by a key, in their order: an index, so a scan over all items is not repeated per item. */
 export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { STATUS } from '../annotations.js';
 import type { Subject } from '../results.js';
 import type { KrmObject, ObjectAt } from './read.js';
-import { below, checkShape, isObj, type Obj, readJsonAnnotation, type StringMap, stringMap } from './shape.js';
+import { below, checkShape, isObj, type Obj, readRecords, type StringMap, stringMap } from './shape.js';
 
 export interface WorkloadKind {
   kind: string;
@@ -78,11 +78,7 @@ export interface InjectionStatus {
   meshAnnotations?: Record<string, string>;
 }
 
-/**
- * The status annotation's records by injection name. A record written before injections had names
- * (one object, not a map) is kept under LEGACY: the injection that runs next owns it.
- */
-export const LEGACY = '';
+/** The status annotation's records by injection name (shape.ts: readRecords). */
 export type Statuses = Readonly<Record<string, InjectionStatus>>;
 
 /** A Rollout's `spec.workloadRef`: its pods come from another object's template. */
@@ -173,7 +169,6 @@ const containerList = (value: unknown, about: Subject, field: string) =>
 
 const isStatus = (v: unknown): v is InjectionStatus =>
   isObj(v) && typeof v.container === 'string' && Array.isArray(v.ports);
-const isStatuses = (v: unknown): v is Statuses => isObj(v) && (isStatus(v) || Object.values(v).every(isStatus));
 
 export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObject {
   const plain = object.plain!;
@@ -208,7 +203,7 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
   const podMetadata = isObj(template.metadata) ? template.metadata : {};
   const podAnnotations = stringMap(podMetadata.annotations, about, at('metadata.annotations'));
   const remedy = 'remove it and the sidecars by hand';
-  const read = readJsonAnnotation(podAnnotations, STATUS, isStatuses, about, at('metadata.annotations'), remedy);
+  const statuses = readRecords(podAnnotations, STATUS, isStatus, about, at('metadata.annotations'), remedy);
   return {
     ...common,
     podLabels: stringMap(podMetadata.labels, about, at('metadata.labels')),
@@ -217,7 +212,7 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
     podAnnotations,
     containers: containerList(podSpec.containers, about, at('spec.containers')),
     initContainers: containerList(podSpec.initContainers, about, at('spec.initContainers')),
-    statuses: read === undefined ? {} : isStatus(read) ? { [LEGACY]: read } : read,
+    statuses,
   };
 }
 

@@ -7,15 +7,8 @@ import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
 import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-policy.js';
 import { protocolOf } from '../objects/ports.js';
 import type { RewiredPort, Service } from '../objects/service.js';
-import type { StringMap } from '../objects/shape.js';
-import {
-  type InjectionStatus,
-  LEGACY,
-  type SidecarPlace,
-  type Statuses,
-  type Workload,
-  type WorkloadObject,
-} from '../objects/workload.js';
+import { LEGACY, type StringMap } from '../objects/shape.js';
+import type { InjectionStatus, SidecarPlace, Statuses, Workload, WorkloadObject } from '../objects/workload.js';
 
 /** This injection's record and everyone else's. A record from before names existed is this one's. */
 export function ownRecord<T>(name: string, records: Readonly<Record<string, T>>) {
