@@ -6,7 +6,18 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectGolden } from './golden.js';
-import { expectShop, fn, objectsOf, pathWithDist, repo, run, snapshot, tempCopy, tool } from './tools.js';
+import {
+  expectShop,
+  fn,
+  KPT_EVAL_ARGS,
+  objectsOf,
+  pathWithDist,
+  repo,
+  run,
+  snapshot,
+  tempCopy,
+  tool,
+} from './tools.js';
 
 const golden = (name: string, actual: string) => expectGolden([join(repo, 'test/expected', name), actual]);
 
@@ -289,19 +300,7 @@ describe('kpt fn eval --exec, ConfigMap form', () => {
   const kpt = tool('kpt');
   it.skipIf(!kpt)('takes the settings as key=value arguments', () => {
     const dir = tempCopy(join(repo, 'examples/kpt-eval'));
-    const r = run(kpt!, [
-      'fn',
-      'eval',
-      dir,
-      '--exec',
-      fn,
-      '--',
-      'selector=waf=enabled',
-      'name=waf',
-      'image=wallarm/node:4.10',
-      'listenPort=8443',
-      'portName=waf-http',
-    ]);
+    const r = run(kpt!, ['fn', 'eval', dir, '--exec', fn, '--', ...KPT_EVAL_ARGS]);
     expect(r.status, r.stderr).toBe(0);
     const out = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
     expectShop(out);

@@ -25,7 +25,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inCI, repo, run, snapshot, tempCopy, tool } from './tools.js';
+import { inCI, KPT_EVAL_ARGS, repo, run, snapshot, tempCopy, tool } from './tools.js';
 
 const IMAGE = 'localhost/inject-sidecar:test';
 const TOOLS_IMAGE = 'localhost/inject-sidecar-tools:test';
@@ -150,13 +150,7 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
 
   it('kpt fn eval --image gives the exec route output, and fails on a bad config with the reason', () => {
     if (!needsImage()) return;
-    const args = [
-      'selector=waf=enabled',
-      'name=waf',
-      'image=wallarm/node:4.10',
-      'listenPort=8443',
-      'portName=waf-http',
-    ];
+    const args = KPT_EVAL_ARGS;
     const dir = tempCopy(join(repo, 'examples/kpt-eval'));
     const r = run(tool('kpt')!, ['fn', 'eval', dir, '--image', IMAGE, '--', ...args], { env });
     expect(r.status, r.stderr).toBe(0);

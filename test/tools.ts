@@ -47,6 +47,15 @@ export function run(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The key=value settings of the kpt-eval example (examples/kpt-eval/README.md), for every route that runs it. */
+export const KPT_EVAL_ARGS = [
+  'selector=waf=enabled',
+  'name=waf',
+  'image=wallarm/node:4.10',
+  'listenPort=8443',
+  'portName=waf-http',
+];
+
 export const pathWithDist = () => ({ PATH: `${dist}:${process.env.PATH}` });
 
 export function tempCopy(from: string): string {
