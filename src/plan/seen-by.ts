@@ -43,22 +43,16 @@ export function workloadSeenBy(name: string, w: WorkloadObject): Workload {
   if (own) {
     const inInit = initContainers.findIndex((c) => c.name === own.container);
     const inMain = containers.findIndex((c) => c.name === own.container);
-    // Where the record says it is first; a sidecar moved by hand is still found.
-    const native = own.native === true ? inInit >= 0 || inMain < 0 : inMain < 0 && inInit >= 0;
-    if (native && inInit >= 0) {
-      sidecar = {
-        container: initContainers[inInit]!,
-        native: true,
-        inPlace: initContainers.slice(0, inInit).every((c) => theirs.has(c.name)),
-      };
-      initContainers = initContainers.filter((_, i) => i !== inInit);
-    } else if (inMain >= 0) {
-      sidecar = {
-        container: containers[inMain]!,
-        native: false,
-        inPlace: containers.slice(inMain + 1).every((c) => theirs.has(c.name)),
-      };
-      containers = containers.filter((_, i) => i !== inMain);
+    // In the list the record names, else in the other (a sidecar moved by hand is still found).
+    const native = inInit >= 0 && (own.native === true || inMain < 0);
+    const [list, at] = native ? [initContainers, inInit] : [containers, inMain];
+    if (at >= 0) {
+      // In place: only other injections' sidecars stand before it (native) or after it (regular).
+      const between = native ? list.slice(0, at) : list.slice(at + 1);
+      sidecar = { container: list[at]!, native, inPlace: between.every((c) => theirs.has(c.name)) };
+      const rest = list.filter((_, i) => i !== at);
+      if (native) initContainers = rest;
+      else containers = rest;
     }
   }
   return {
