@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The container image for kpt and kustomize container mode:
 #   kpt fn eval --image ghcr.io/inject-sidecar/inject-sidecar:0.1.0 -- ...
-# Build stage: the bundle and the standalone binary. Final stage: Node and one file, run as nobody.
+# Build stage: the bundle and the standalone binary. Final stage: Node, the executable and its V8
+# code cache (made by the final image's own Node, so V8 accepts it), run as nobody.
 #
 # The base images are build arguments, so a machine without a registry can build with stand-ins
 # (test/image.test.ts does, with podman). The defaults are the public images.
@@ -26,13 +27,19 @@ COPY --from=build /src/dist/inject-sidecar-linux-x64 /inject-sidecar
 USER nobody
 ENTRYPOINT ["/inject-sidecar"]
 
+# The code cache must come from the Node that will run it: made here, in the final image's base.
+FROM ${FUNCTION_IMAGE} AS code-cache
+COPY --from=build /src/dist/inject-sidecar /usr/local/bin/inject-sidecar
+COPY scripts/code-cache.mjs /code-cache.mjs
+RUN ["node", "/code-cache.mjs", "/usr/local/bin/inject-sidecar"]
+
 FROM ${FUNCTION_IMAGE} AS function
 LABEL org.opencontainers.image.title="inject-sidecar" \
       org.opencontainers.image.description="KRM function: a filtering sidecar (WAF, proxy) in front of label-selected workloads, with their Services rewired to it" \
       org.opencontainers.image.version="0.1.0" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.documentation="README.md"
-COPY --from=build /src/dist/inject-sidecar /usr/local/bin/inject-sidecar
+COPY --from=code-cache /usr/local/bin/inject-sidecar /usr/local/bin/inject-sidecar.*.cache /usr/local/bin/
 WORKDIR /tmp
 USER nobody
 ENTRYPOINT ["node", "/usr/local/bin/inject-sidecar"]

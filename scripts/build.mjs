@@ -7,45 +7,72 @@
 // built-in it needs comes from process.getBuiltinModule (Node 20.16+), not from `require`. A
 // test copies it alone, into an ESM package and into a CommonJS package.
 
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { trainCodeCache } from './code-cache.mjs';
 
 const builtins = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
-/** `require('fs')` becomes `process.getBuiltinModule('node:fs')`: no free `require` is left. */
+/**
+ * `import { readFileSync } from 'node:fs'` reads `readFileSync` from
+ * `process.getBuiltinModule('node:fs')`: no free `require` is left. The built-in is an ES module
+ * with one export per name, so esbuild keeps only the names used and no CommonJS interop copies
+ * every property of the module at start-up.
+ */
 const builtinsWithoutRequire = {
   name: 'builtins-without-require',
   setup(b) {
     b.onResolve({ filter: builtins }, (args) => ({ path: args.path.replace(/^node:/, ''), namespace: 'builtin' }));
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
+      const id = JSON.stringify(`node:${args.path}`);
+      const names = Object.keys(await import(`node:${args.path}`)).filter(
+        (name) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name),
+      );
+      // A pure call, so esbuild drops the names nobody imports.
+      const exports = names.map((name) => `export const ${name} = /* @__PURE__ */ (() => m.${name})();`).join('\n');
+      return { contents: `const m = process.getBuiltinModule(${id});\nexport default m;\n${exports}\n`, loader: 'js' };
+    });
   },
 };
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 mkdirSync('dist', { recursive: true });
-await build({
+const cli = await build({
   entryPoints: ['src/main.ts'],
-  outfile: 'dist/inject-sidecar',
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'cjs',
-  minify: true,
+  // A script, not a module: the loader compiles it with vm.Script.
+  format: 'iife',
+  minify: process.env.INJECT_SIDECAR_UNMINIFIED !== '1',
   legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
+  charset: 'ascii',
+  // yaml's ES module build (the same code as its CommonJS one) lets esbuild drop what is unused.
+  alias: { yaml: fileURLToPath(new URL('../node_modules/yaml/browser/index.js', import.meta.url)) },
   define: { VERSION: JSON.stringify(version) },
   plugins: [builtinsWithoutRequire],
   logLevel: 'warning',
 });
-const bundle = readFileSync('dist/inject-sidecar', 'utf8');
+const bundle = cli.outputFiles[0].text.replace(/\n$/, '');
 const moduleSyntax = /\brequire\(|\bimport\.meta\b|\bmodule\.exports\b|\b__dirname\b|\b__filename\b/.exec(bundle);
 if (moduleSyntax) throw new Error(`dist/inject-sidecar relies on one module system: ${moduleSyntax[0]}`);
-// No package.json beside it: the file does not need one.
-rmSync('dist/package.json', { force: true });
+// The program rides in line comments after the loader, so the file stays one file that runs where
+// it is copied; each line must stay one line of the comment.
+const bad = /[\u0080-\uffff]|\r/.exec(bundle); // only a line break ends a line comment; the file is read as latin1
+if (bad)
+  throw new Error(
+    `a line comment cannot carry ${JSON.stringify(bad[0])} in the bundle: ${bundle.slice(bad.index - 40, bad.index + 5)}`,
+  );
+const loader = readFileSync(new URL('loader.js', import.meta.url), 'utf8').replace('VERSION', version);
+writeFileSync('dist/inject-sidecar', `#!/usr/bin/env node\n${loader}${bundle.replace(/^/gm, '//')}\n`);
 chmodSync('dist/inject-sidecar', 0o755);
+// A package.json beside it says CommonJS: under the package's "type": "module", Node would start
+// its ES module loader for an extensionless file, which costs more than the run (see bench/README.md).
+// The file does not need it: copied elsewhere it runs either way.
+writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
+trainCodeCache('dist/inject-sidecar');
 
 // The library (README: Library): ESM and CommonJS, with yaml and zod inside, nothing required at
 // run time. The kpt-functions adapter imports the library's own file and the SDK, both left out.
@@ -56,8 +83,9 @@ const siblingLibrary = (ext) => ({
     b.onResolve({ filter: /^\.\/lib\.js$/ }, () => ({ path: `./index.${ext}`, external: true }));
   },
 });
+// The ES modules are .mjs: dist/package.json says CommonJS (for the executable), so a .js there would be read as CommonJS.
 for (const [format, ext] of [
-  ['esm', 'js'],
+  ['esm', 'mjs'],
   ['cjs', 'cjs'],
 ]) {
   // yaml's CommonJS build requires Node built-ins, which an ES module cannot: the same plugin.
@@ -102,7 +130,7 @@ for (const [from, to] of Object.entries(shipped)) {
     .replace(/from '\.\/lib\.js'/g, "from './index.js'");
   const imports = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
   const unknown = imports.filter((i) => !['./sidecar-injection.js', './index.js', 'kpt-functions'].includes(i));
-  if (unknown.length) throw new Error(`${to}.d.ts would import ${unknown.join(', ')}`);
-  writeFileSync(`dist/${to}.d.ts`, text);
+  if (unknown.length) throw new Error(`${to}.d.mts would import ${unknown.join(', ')}`);
+  writeFileSync(`dist/${to}.d.mts`, text.replace(/'\.\/(index|sidecar-injection)\.js'/g, "'./$1.mjs'"));
   writeFileSync(`dist/${to}.d.cts`, text.replace(/'\.\/(index|sidecar-injection)\.js'/g, "'./$1.cjs'"));
 }

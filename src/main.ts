@@ -1,7 +1,7 @@
 // The command line: the only place that reads stdin, writes stdout and picks an exit code.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type RunOutput, runResourceList, runStream } from './run.js';
+import type { RunOutput } from './run.js';
 
 declare const VERSION: string;
 const version = typeof VERSION === 'string' ? VERSION : 'dev';
@@ -34,7 +34,7 @@ function readStdin(): Uint8Array {
   }
 }
 
-function main(argv: string[]): RunOutput {
+async function main(argv: string[]): Promise<RunOutput> {
   const say = (stdout: string, stderr = '', exitCode: 0 | 1 = 0): RunOutput => ({
     stdout,
     stderr,
@@ -54,6 +54,8 @@ function main(argv: string[]): RunOutput {
   if (values.help) return say(HELP);
   if (values.version) return say(`${version}\n`);
   if (positionals.length > 1) return fail('expected at most one argument (the config file); see --help');
+  // Loaded only for a run: --help, --version and a wrong flag never initialise yaml or the schemas.
+  const { runResourceList, runStream } = await import('./run.js');
   const configFile = positionals[0];
   if (configFile === undefined) {
     if (values.audit)
@@ -77,6 +79,28 @@ const parse = (args: string[]) =>
     options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, audit: { type: 'boolean' } },
   });
 
-const out = main(process.argv.slice(2));
-process.stderr.write(out.stderr);
-process.stdout.write(out.stdout, () => process.exit(out.exitCode));
+/**
+ * Writes all of `text` to a descriptor synchronously: a stream would cost more to set up than a
+ * small run takes. A non-blocking descriptor that is full (EAGAIN) hands the rest to the stream,
+ * which waits for it; a reader that has gone away (EPIPE) ends the run with exit code 1.
+ */
+function writeAll(fd: 1 | 2, text: string, then: () => void): void {
+  const data = Buffer.from(text);
+  let written = 0;
+  while (written < data.length) {
+    try {
+      written += writeSync(fd, data, written);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(1);
+      if (code !== 'EAGAIN') throw e;
+      (fd === 1 ? process.stdout : process.stderr).write(data.subarray(written), then);
+      return;
+    }
+  }
+  then();
+}
+
+main(process.argv.slice(2)).then((out) =>
+  writeAll(2, out.stderr, () => writeAll(1, out.stdout, () => process.exit(out.exitCode))),
+);

@@ -49,7 +49,7 @@ function node(script: string, ext = 'mjs'): Obj {
 }
 
 describe('the packed library in an empty project', () => {
-  it('ships the executable, the library entry points, their types, the schema, README and license, nothing else', () => {
+  it('ships the executable with its code cache, the library entry points, their types, the schema, README and license, nothing else', () => {
     const [{ files }] = JSON.parse(npm(['pack', '--dry-run', '--json'], repo));
     expect(files.map((f: Obj) => f.path).sort()).toEqual(
       [
@@ -57,15 +57,17 @@ describe('the packed library in an empty project', () => {
         'README.md',
         'package.json',
         'dist/inject-sidecar',
-        'dist/index.js',
+        `dist/inject-sidecar.${process.version}-${process.arch}.cache`,
+        'dist/package.json',
+        'dist/index.mjs',
         'dist/index.cjs',
-        'dist/index.d.ts',
+        'dist/index.d.mts',
         'dist/index.d.cts',
-        'dist/sidecar-injection.d.ts',
+        'dist/sidecar-injection.d.mts',
         'dist/sidecar-injection.d.cts',
-        'dist/kpt-functions.js',
+        'dist/kpt-functions.mjs',
         'dist/kpt-functions.cjs',
-        'dist/kpt-functions.d.ts',
+        'dist/kpt-functions.d.mts',
         'dist/kpt-functions.d.cts',
         'schema/sidecarinjection.schema.json',
       ].sort(),
@@ -73,6 +75,16 @@ describe('the packed library in an empty project', () => {
     expect(JSON.parse(readFileSync(join(app, 'node_modules/inject-sidecar/package.json'), 'utf8')).dependencies).toBe(
       undefined,
     );
+  });
+
+  it("the installed command runs through npm's bin link, with the code cache the package ships", () => {
+    const r = spawnSync(join(app, 'node_modules/.bin/inject-sidecar'), ['--version'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, INJECT_SIDECAR_DEBUG: '1' },
+    });
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version);
+    expect(r.stderr).toMatch(/code cache .*node_modules\/inject-sidecar\/dist\/inject-sidecar\..*\.cache: accepted/);
   });
 
   it('injectSidecar on plain objects, from ESM, gives the command line objects', () => {

@@ -192,12 +192,21 @@ describe('container image, final stage', () => {
     expect(named.length).toBeGreaterThan(0);
     expect(new Set(named)).toEqual(new Set([version]));
   });
-  it('runs the copied file with the ENTRYPOINT from an empty directory', () => {
-    const copy = /^COPY --from=build \/src\/(\S+) (\S+)$/m.exec(final)!;
+  it('runs the copied file with the ENTRYPOINT from an empty directory, with the code cache its stage trains', () => {
+    // The code-cache stage copies the executable and trains the cache with the base image's Node;
+    // the final stage copies both. Here: the same steps with this machine's Node.
+    const stage = dockerfile.slice(dockerfile.indexOf(' AS code-cache\n'), dockerfile.lastIndexOf('\nFROM '));
+    const copy = /^COPY --from=build \/src\/(\S+) (\S+)$/m.exec(stage)!;
+    const train: string[] = JSON.parse(/^RUN (\[.*\])$/m.exec(stage)![1]!);
+    expect(final).toMatch(
+      new RegExp(`^COPY --from=code-cache ${copy[2]} ${copy[2]}\\.\\*\\.cache ${dirname(copy[2]!)}/$`, 'm'),
+    );
     const entrypoint: string[] = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(final)![1]!);
     const root = mkdtempSync(join(tmpdir(), 'inject-sidecar-image-'));
     mkdirSync(join(root, dirname(copy[2]!)), { recursive: true });
     copyFileSync(join(repo, copy[1]!), join(root, copy[2]!));
+    expect(train.slice(0, 2)).toEqual(['node', '/code-cache.mjs']);
+    execFileSync('node', [join(repo, 'scripts/code-cache.mjs'), join(root, train[2]!)]);
     const empty = mkdtempSync(join(tmpdir(), 'inject-sidecar-workdir-'));
     chmodSync(empty, 0o777);
     const argv = entrypoint.map((a) => (a === copy[2] ? join(root, copy[2]!) : a));
@@ -209,6 +218,13 @@ describe('container image, final stage', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('targetPort: 8443');
     expect(readdirSync(empty)).toEqual([]);
+    const debug = spawnSync(cmd, args as string[], {
+      cwd: empty,
+      input: emptyList,
+      encoding: 'utf8',
+      env: { ...process.env, INJECT_SIDECAR_DEBUG: '1' },
+    });
+    expect(debug.stderr).toMatch(/code cache .*: accepted/);
   });
 });
 

@@ -10,7 +10,9 @@ import { WORKLOAD_KINDS } from '../objects/workload.js';
 import { PRESETS } from './presets/presets.js';
 
 // zod/mini keeps start-up short (see bench/README.md); its English messages are opted into here.
-z.config(en());
+// jitless: a config is validated once per run, and zod's compiled fast path (`new Function`) costs
+// more to generate than it saves, outside V8's code cache too.
+z.config({ ...en(), jitless: true });
 
 export const API_VERSION = 'inject-sidecar.dev/v1alpha1';
 const KIND = 'SidecarInjection';

@@ -141,31 +141,33 @@ function scanItems(text: string): ItemsLayout | undefined {
   let pending = '';
   let pendingStandalone = '';
   let pendingLine = lineNo;
-  let offset = bodyStart;
   let tailAt = text.length;
-  const leading = (line: string) => line.length - line.trimStart().length;
-  for (const line of text.slice(bodyStart).split(/(?<=\n)/)) {
-    const trimmed = line.trim();
-    const lineIndent = leading(line.replace(/\r?\n$/, ''));
+  // Line by line with indexOf: splitting the whole input into lines first would hold every line at once.
+  for (let at = bodyStart; at < text.length; ) {
+    const nl = text.indexOf('\n', at);
+    const lineStart = at;
+    const line = text.slice(at, nl < 0 ? text.length : nl + 1);
+    at += line.length;
+    const body = line.trimStart();
+    const lineIndent = line.length - body.length;
     const indent = layout.indent;
-    if (trimmed === '' || trimmed.startsWith('#')) {
+    if (body === '' || body.startsWith('#')) {
       // Blank and comment lines go with whatever comes next.
       if (pending === '') pendingLine = lineNo;
       pending += line;
       const cut = Math.min(lineIndent, indent < 0 ? lineIndent : indent + 2);
-      pendingStandalone += trimmed === '' ? line.replace(/^[ \t]+/, '') : line.slice(cut);
-      offset += line.length;
+      pendingStandalone += body === '' ? line.replace(/^[ \t]+/, '') : line.slice(cut);
       lineNo++;
       continue;
     }
     if (indent < 0) {
-      if (!isDashLine(line.trimStart())) return undefined;
+      if (!isDashLine(body)) return undefined;
       layout.indent = lineIndent;
     }
     const isDash = lineIndent === layout.indent && isDashLine(line.slice(layout.indent));
     if (lineIndent < layout.indent || (lineIndent === layout.indent && !isDash)) {
       // The next top-level key: the items end here.
-      tailAt = offset - pending.length;
+      tailAt = lineStart - pending.length;
       pending = '';
       break;
     }
@@ -183,7 +185,6 @@ function scanItems(text: string): ItemsLayout | undefined {
     }
     pending = '';
     pendingStandalone = '';
-    offset += line.length;
     lineNo++;
   }
   if (layout.raw.length === 0) return undefined;
