@@ -1,5 +1,6 @@
-// Synthetic packages for the benchmark: N Deployments and N Services, half of the Deployments
-// labelled for the WAF, with comments, as a kpt/kustomize-style ResourceList or as plain YAML.
+// Synthetic packages for the benchmark: N apps, each a Deployment and its Service, and (for the
+// large list) its NetworkPolicy and HorizontalPodAutoscaler; half of the apps labelled for the
+// WAF; with comments; as a kpt/kustomize-style ResourceList or as plain YAML.
 
 export const config = {
   apiVersion: 'inject-sidecar.dev/v1alpha1',
@@ -9,6 +10,7 @@ export const config = {
     selector: { matchLabels: { waf: 'enabled' } },
     container: { name: 'waf', image: 'wallarm/node:4.10', resources: { requests: { cpu: '100m', memory: '256Mi' } } },
     ports: [{ appPort: 'http', listenPort: 8443, name: 'waf-http' }],
+    networkPolicies: 'follow',
   },
 };
 
@@ -72,21 +74,100 @@ spec:
 `;
 }
 
-export function documents(n) {
+function networkPolicy(i) {
+  return `# Who may reach app ${i}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: app-${i}
+  namespace: shop
+  annotations:
+    config.kubernetes.io/index: '2'
+    internal.config.kubernetes.io/path: 'app-${i}.yaml'
+spec:
+  podSelector:
+    matchLabels:
+      app: app-${i}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: ingress
+    ports:
+    - port: 8080
+      protocol: TCP
+`;
+}
+
+function autoscaler(i) {
+  return `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: app-${i}
+  namespace: shop
+  annotations:
+    config.kubernetes.io/index: '3'
+    internal.config.kubernetes.io/path: 'app-${i}.yaml'
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: app-${i}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target:
+        type: Utilization
+        averageUtilization: 70
+`;
+}
+
+/** N apps: each a Deployment and a Service, and with `policies` its NetworkPolicy and HPA too. */
+export function documents(n, { policies = false } = {}) {
   const docs = [];
-  for (let i = 0; i < n; i++) docs.push(deployment(i), service(i));
+  for (let i = 0; i < n; i++) {
+    docs.push(deployment(i), service(i));
+    if (policies) docs.push(networkPolicy(i), autoscaler(i));
+  }
   return docs;
 }
 
 const indentItem = (doc) => `- ${doc.trimEnd().replace(/\n/g, '\n  ')}\n`;
 
-export function resourceList(n, withConfig = true) {
-  const fc = JSON.stringify(config);
-  return `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${documents(n).map(indentItem).join('')}${withConfig ? `functionConfig: ${fc}\n` : ''}`;
+/** The config as a functionConfig, in block style as kustomize and kpt write it. */
+const functionConfig = `functionConfig:
+  apiVersion: ${config.apiVersion}
+  kind: ${config.kind}
+  metadata:
+    name: waf
+  spec:
+    selector:
+      matchLabels:
+        waf: enabled
+    container:
+      name: waf
+      image: wallarm/node:4.10
+      resources:
+        requests:
+          cpu: 100m
+          memory: 256Mi
+    ports:
+    - appPort: http
+      listenPort: 8443
+      name: waf-http
+    networkPolicies: follow
+`;
+
+export function resourceList(n, options) {
+  return `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${documents(n, options).map(indentItem).join('')}${functionConfig}`;
 }
 
-export const emptyResourceList = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: ${JSON.stringify(config)}\n`;
+export const emptyResourceList = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n${functionConfig}`;
 
-export function plainStream(n) {
-  return documents(n).join('---\n');
+export function plainStream(n, options) {
+  return documents(n, options).join('---\n');
 }

@@ -148,6 +148,18 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     expect(r.stdout).toBe(readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/output.yaml'), 'utf8'));
   });
 
+  it('uses the code cache its own Node made, on a read-only root filesystem', () => {
+    if (!needsImage()) return;
+    const list = readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/resource-list.yaml'), 'utf8');
+    const debug = ['-e', 'INJECT_SIDECAR_DEBUG=1'];
+    const r = pod(['run', '--rm', '-i', '--read-only', '--network', 'none', ...debug, IMAGE], { input: list });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^inject-sidecar: code cache \/usr\/local\/bin\/inject-sidecar\.v[\d.]+-\w+\.cache: accepted\n$/,
+    );
+    expect(r.stdout).toBe(readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/output.yaml'), 'utf8'));
+  });
+
   it('kpt fn eval --image gives the exec route output, and fails on a bad config with the reason', () => {
     if (!needsImage()) return;
     const args = KPT_EVAL_ARGS;
@@ -228,7 +240,10 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     expect(r.status).toBe(0);
     // The repo-server runs it (glibc, no Node); here, the host does.
     const version = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version;
-    const copied = run(join(tools, 'inject-sidecar'), ['--version'], { env: { PATH: '/usr/bin:/bin' } });
+    const copied = run(join(tools, 'inject-sidecar'), ['--version'], {
+      env: { PATH: '/usr/bin:/bin', INJECT_SIDECAR_DEBUG: '1' },
+    });
     expect(copied.stdout.trim()).toBe(version);
+    expect(copied.stderr).toBe('inject-sidecar: code cache (embedded): accepted\n');
   });
 });
