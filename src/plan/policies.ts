@@ -9,11 +9,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { GENERATED_BY, GENERATED_FOR } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
+import { labelIndex } from '../objects/label-index.js';
 import { appContainersOf } from '../objects/mesh.js';
 import { type NetworkPolicy, type PolicyPort, type RuleRecord, ruleChange } from '../objects/network-policy.js';
 import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
-import { matchesSelector } from '../objects/selector.js';
-import { groupBy, type Obj } from '../objects/shape.js';
+import type { Obj } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { type ResourceRef, type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
@@ -37,8 +37,6 @@ export interface PlannedWorkload {
 
 type Injected = { workload: Workload; mappings: readonly ResolvedMapping[] };
 
-const sameNamespace = (a: string | undefined, b: string | undefined) => (a ?? '') === (b ?? '');
-
 export interface PoliciesPlan {
   plans: PolicyPlan[];
   /** NetworkPolicies to add (networkPolicies: generate), as plain objects. */
@@ -58,10 +56,9 @@ export function planPolicies(
   const isOurs = (p: NetworkPolicy) => p.generated?.by === config.name && p.at.path.length === 0;
   const ours = policies.filter(isOurs);
   const theirs = policies.filter((p) => !isOurs(p));
-  // Indexed by namespace: a policy only ever selects pods of its own namespace.
-  const byNamespace = groupBy(workloads, (p) => p.workload.ref.namespace ?? '');
+  const selectedBy = podsSelectedBy(workloads);
   const plans = theirs.map((policy) => {
-    const planned = planPolicy(config, policy, selectedBy(policy, byNamespace.get(policy.ref.namespace ?? '') ?? []));
+    const planned = planPolicy(config, policy, selectedBy(policy));
     results.push(...planned.results);
     const plan = keepUnchanged(planned.plan);
     const { records } = plan;
@@ -71,7 +68,9 @@ export function planPolicies(
     };
   });
   const wanted =
-    config.networkPolicies === 'generate' ? unguarded(theirs, workloads).map((w) => generatedPolicy(config, w)) : [];
+    config.networkPolicies === 'generate'
+      ? unguarded(theirs, workloads, selectedBy).map((w) => generatedPolicy(config, w))
+      : [];
   // An earlier generated policy that is still wanted as it is stays byte for byte; the rest go.
   const key = (ref: ResourceRef) => `${ref.namespace ?? ''}/${ref.name}`;
   const oursByKey = new Map(ours.map((p) => [key(p.ref), p]));
@@ -116,16 +115,13 @@ interface Generated {
 }
 
 /** Injected workloads that no policy restricting ingress selects: east-west traffic reaches their app. */
-function unguarded(policies: readonly NetworkPolicy[], workloads: readonly PlannedWorkload[]): Injected[] {
-  const guarding = groupBy(
-    policies.filter((p) => p.restrictsIngress),
-    (p) => p.ref.namespace ?? '',
-  );
-  return workloads
-    .filter((p): p is Injected => p.mappings !== undefined && p.mappings.length > 0)
-    .filter(
-      (p) => !(guarding.get(p.workload.ref.namespace ?? '') ?? []).some((policy) => selectedBy(policy, [p]).length > 0),
-    );
+function unguarded(
+  policies: readonly NetworkPolicy[],
+  workloads: readonly PlannedWorkload[],
+  selectedBy: (policy: NetworkPolicy) => PlannedWorkload[],
+): Injected[] {
+  const guarded = new Set(policies.filter((p) => p.restrictsIngress).flatMap(selectedBy));
+  return workloads.filter((p): p is Injected => p.mappings !== undefined && p.mappings.length > 0 && !guarded.has(p));
 }
 
 /**
@@ -168,13 +164,14 @@ function generatedPolicy(config: InjectionConfig, { workload: w, mappings }: Inj
   return { ref, workload: `${w.ref.kind} ${w.ref.name}`, ports, object };
 }
 
-function selectedBy(policy: NetworkPolicy, workloads: readonly PlannedWorkload[]): PlannedWorkload[] {
-  return workloads.filter(
-    ({ workload: w }) =>
-      w.missing === undefined &&
-      sameNamespace(w.ref.namespace, policy.ref.namespace) &&
-      matchesSelector(policy.podSelector, w.podLabels),
+/** The workloads whose pods a policy selects: of its own namespace, with matching pod labels. */
+function podsSelectedBy(workloads: readonly PlannedWorkload[]): (policy: NetworkPolicy) => PlannedWorkload[] {
+  const select = labelIndex(
+    workloads.filter((p) => p.workload.missing === undefined),
+    (p) => p.workload.ref.namespace,
+    (p) => p.workload.podLabels,
   );
+  return (policy) => select(policy.ref.namespace, policy.podSelector);
 }
 
 function planPolicy(
