@@ -6,13 +6,12 @@
 // it stands for (the edit lands on this object only, never on the anchor it shares), a node of the
 // wrong type is an error naming the object and the field, and every edited object is read back and
 // checked against the plan before anything is printed.
-import { isDeepStrictEqual } from 'node:util';
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit, type YAMLMap, type YAMLSeq } from 'yaml';
 import { POLICY_PORTS, REWIRED } from './annotations.js';
 import { dropItem, editItem, type Item } from './io/item.js';
 import { toPlain } from './io/yaml.js';
 import type { ObjectAt } from './objects/read.js';
-import { isObj, type Obj, type StringMap } from './objects/shape.js';
+import { isObj, type Obj, type StringMap, sameData } from './objects/shape.js';
 import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
 import type { PolicyPlan } from './plan/policies.js';
 import { sidecarNames } from './plan/seen-by.js';
@@ -193,7 +192,7 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
   const { workload: w, sidecar, native } = wp;
   const current = w.current.sidecar;
   const inPlace = current?.inPlace === true && current.native === native;
-  const sidecarInPlace = sidecar !== undefined && inPlace && isDeepStrictEqual(current?.container, sidecar);
+  const sidecarInPlace = sidecar !== undefined && inPlace && sameData(current?.container, sidecar);
   const sidecarChanges = (sidecar !== undefined || current !== undefined) && !sidecarInPlace;
   const annotations = annotationChanges(w.current.podAnnotations, wp.podAnnotations);
   if (!sidecarChanges && Object.keys(annotations).length === 0) return undefined;
@@ -216,7 +215,7 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
         }
         if (sidecar) {
           // An unchanged sidecar that is only out of place moves as it was written.
-          const unchanged = old !== undefined && isDeepStrictEqual(current?.container, sidecar);
+          const unchanged = old !== undefined && sameData(current?.container, sidecar);
           const node = unchanged ? old : doc.createNode(sidecar, { aliasDuplicateObjects: false });
           const list = native
             ? initContainersAt(doc, object, templatePath, w)
@@ -240,7 +239,7 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
         const found = listed(n).filter((c) => c.name === name);
         const wanted = sidecar && n === native ? 1 : 0;
         if (found.length !== wanted) return fieldOf(listPath(n));
-        if (wanted && !isDeepStrictEqual(found[0], JSON.parse(JSON.stringify(sidecar)))) return fieldOf(listPath(n));
+        if (wanted && !sameData(found[0], JSON.parse(JSON.stringify(sidecar)))) return fieldOf(listPath(n));
       }
       return annotationsDiffer(
         read([...templatePath, 'metadata', 'annotations']),
@@ -297,7 +296,7 @@ function serviceEdit(sp: ServicePlan): Edit | undefined {
 function policyEdit(pp: PolicyPlan): Edit | undefined {
   const { policy } = pp;
   const { record } = pp;
-  const changed = pp.rules.flatMap((ports, i) => (isDeepStrictEqual(ports, policy.current.rules[i]) ? [] : [i]));
+  const changed = pp.rules.flatMap((ports, i) => (sameData(ports, policy.current.rules[i]) ? [] : [i]));
   const annotations = record !== policy.current.record ? { [POLICY_PORTS]: record } : {};
   if (changed.length === 0 && record === policy.current.record) return undefined;
   return {
@@ -312,7 +311,7 @@ function policyEdit(pp: PolicyPlan): Edit | undefined {
           if (!isMap(rule)) throw new FunctionError(`${field} is not a mapping`, policy, field);
           const wanted = pp.rules[i];
           const now = policy.current.rules[i] ?? [];
-          const grows = wanted !== undefined && isDeepStrictEqual(wanted.slice(0, now.length), now) && now.length > 0;
+          const grows = wanted !== undefined && sameData(wanted.slice(0, now.length), now) && now.length > 0;
           if (grows) {
             const ports = seqAt(doc, rule, 'ports', policy, `${field}.ports`);
             for (const entry of wanted.slice(now.length)) ports.items.push(doc.createNode(entry));
@@ -325,7 +324,7 @@ function policyEdit(pp: PolicyPlan): Edit | undefined {
     check(read) {
       const listed = read(['spec', 'ingress']);
       const rules = Array.isArray(listed) ? (listed as Obj[]) : [];
-      const wrong = changed.find((i) => !isDeepStrictEqual(rules[i]?.ports ?? undefined, pp.rules[i]));
+      const wrong = changed.find((i) => !sameData(rules[i]?.ports ?? undefined, pp.rules[i]));
       if (wrong !== undefined) return `spec.ingress[${wrong}].ports`;
       return annotationsDiffer(read(['metadata', 'annotations']), annotations, 'metadata');
     },

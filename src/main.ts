@@ -1,6 +1,5 @@
 // The command line: the only place that reads stdin, writes stdout and picks an exit code.
 import { readFileSync, writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { RunOutput } from './run.js';
 
 declare const VERSION: string;
@@ -46,9 +45,7 @@ async function main(argv: string[]): Promise<RunOutput> {
   try {
     parsed = parse(argv);
   } catch (e) {
-    // parseArgs says "Unknown option '--x'"; keep to one vocabulary.
-    const flag = /'([^']+)'/.exec((e as Error).message)?.[1];
-    return fail(`${flag ? `unknown flag ${flag}` : (e as Error).message}; see --help`);
+    return fail(`${(e as Error).message}; see --help`);
   }
   const { values, positionals } = parsed;
   if (values.help) return say(HELP);
@@ -71,13 +68,29 @@ async function main(argv: string[]): Promise<RunOutput> {
   return runStream(configText, `config file ${configFile}`, readStdin(), { audit: values.audit === true });
 }
 
-const parse = (args: string[]) =>
-  parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, audit: { type: 'boolean' } },
-  });
+const FLAGS: Record<string, 'help' | 'version' | 'audit'> = {
+  '--help': 'help',
+  '-h': 'help',
+  '--version': 'version',
+  '--audit': 'audit',
+};
+
+/** Three flags and the arguments; `--` ends the flags. (node:util's parseArgs costs more to load than this.) */
+function parse(args: readonly string[]) {
+  const values = { help: false, version: false, audit: false };
+  const positionals: string[] = [];
+  for (const [i, arg] of args.entries()) {
+    if (arg === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg.length < 2 || !arg.startsWith('-')) positionals.push(arg);
+    else if (FLAGS[arg]) values[FLAGS[arg]] = true;
+    else if (FLAGS[arg.replace(/=.*/s, '')]) throw new Error(`flag ${arg.replace(/=.*/s, '')} takes no value`);
+    else throw new Error(`unknown flag ${arg}`);
+  }
+  return { values, positionals };
+}
 
 /**
  * Writes all of `text` to a descriptor synchronously: a stream would cost more to set up than a

@@ -347,6 +347,9 @@ describe('the CLI', () => {
   });
   it.each([
     [['--frobnicate'], /unknown flag --frobnicate/],
+    [['-x'], /unknown flag -x/],
+    [['--version=2'], /flag --version takes no value/],
+    [['--', '--help'], /cannot read config file --help: ENOENT/],
     [['a.yaml', 'b.yaml'], /at most one argument/],
     [['/nonexistent/config.yaml'], /cannot read config file \/nonexistent\/config.yaml: ENOENT/],
   ])('%j is an error without a stack', (args, message) => {

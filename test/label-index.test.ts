@@ -1,3 +1,4 @@
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { describe, expect, it } from 'vitest';
 import { labelIndex } from '../src/objects/label-index.js';
 import { matchesSelector } from '../src/objects/selector.js';
@@ -23,7 +24,7 @@ const select = labelIndex(
 const names = (list: Pod[]) => list.map((p) => p.name);
 
 describe('labelIndex: what a selector selects in a namespace, in input order', () => {
-  it.each([
+  const table: [string, string | undefined, LabelSelector, string[]][] = [
     ['matchLabels', 'shop', { matchLabels: { app: 'web' } }, ['web-1', 'web-2']],
     ['every pair must match', 'shop', { matchLabels: { app: 'web', tier: 'back' } }, ['web-2']],
     ['a pair nobody has', 'shop', { matchLabels: { app: 'db' } }, []],
@@ -47,7 +48,8 @@ describe('labelIndex: what a selector selects in a namespace, in input order', (
       { matchLabels: { app: 'web' } },
       ['web-unset', 'web-empty'],
     ],
-  ] as const)('%s', (_name, namespace, selector, expected) => {
+  ];
+  it.each(table)('%s', (_name, namespace, selector, expected) => {
     expect(names(select(namespace, selector))).toEqual(expected);
   });
 

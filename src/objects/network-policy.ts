@@ -2,14 +2,13 @@
 // the ports an earlier run added (or removed) taken back out, so the plan starts from what the
 // user wrote.
 
-import { isDeepStrictEqual } from 'node:util';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import * as z from 'zod/mini';
 import { GENERATED_BY, POLICY_PORTS } from '../annotations.js';
 import type { Subject } from '../results.js';
 import type { IntOrString } from './ports.js';
 import type { KrmObject, ObjectAt } from './read.js';
-import { checkShape, isObj, type Obj, readRecords, stringMap } from './shape.js';
+import { checkShape, isObj, type Obj, readRecords, sameData, stringMap } from './shape.js';
 
 /** One `ingress[].ports[]` entry as written: a number or a name, or a range with endPort. */
 export interface PolicyPort {
@@ -67,7 +66,7 @@ const isRecordList = (v: unknown): v is (RuleRecord | SnapshotRecord)[] =>
 
 /** The change between two versions of a rule's ports. */
 export function ruleChange(rule: number, before: readonly PolicyPort[], after: readonly PolicyPort[]): RuleRecord {
-  const has = (list: readonly PolicyPort[], e: PolicyPort) => list.some((x) => isDeepStrictEqual(x, e));
+  const has = (list: readonly PolicyPort[], e: PolicyPort) => list.some((x) => sameData(x, e));
   const removed = before.flatMap((entry, index) => (has(after, entry) ? [] : [{ index, entry }]));
   return { rule, added: after.filter((e) => !has(before, e)), ...(removed.length ? { removed } : {}) };
 }

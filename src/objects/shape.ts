@@ -10,6 +10,19 @@ export type StringMap = Readonly<Record<string, string>>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const has = (map: object, key: string) => Object.hasOwn(map, key);
 
+/**
+ * Deep equality of plain data, what toJS and JSON give (key order aside). node:util's
+ * isDeepStrictEqual loads and warms a module of Node's own on every run; this is in the code cache.
+ */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => has(b, k) && sameData((a as Obj)[k], (b as Obj)[k]));
+}
+
 /** `spec.ports[0].name`, the way kubectl and kustomize write a field path. */
 export function pathString(path: readonly PropertyKey[]): string {
   let out = '';

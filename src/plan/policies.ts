@@ -6,14 +6,13 @@
 //   keep    nothing changes; each rule that now blocks the new path is named in a warning.
 // A rule with no ports admits everything, the app port included: that is a warning, whatever the
 // mode. The sidecar-to-app hop is on localhost, which no policy can block.
-import { isDeepStrictEqual } from 'node:util';
 import { GENERATED_BY, GENERATED_FOR } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { labelIndex } from '../objects/label-index.js';
 import { appContainersOf } from '../objects/mesh.js';
 import { type NetworkPolicy, type PolicyPort, type RuleRecord, ruleChange } from '../objects/network-policy.js';
 import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
-import type { Obj } from '../objects/shape.js';
+import { type Obj, sameData } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { type ResourceRef, type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
@@ -75,9 +74,7 @@ export function planPolicies(
   const key = (ref: ResourceRef) => `${ref.namespace ?? ''}/${ref.name}`;
   const oursByKey = new Map(ours.map((p) => [key(p.ref), p]));
   const kept = new Set(
-    wanted
-      .filter((g) => isDeepStrictEqual(oursByKey.get(key(g.ref))?.generated?.object, g.object))
-      .map((g) => key(g.ref)),
+    wanted.filter((g) => sameData(oursByKey.get(key(g.ref))?.generated?.object, g.object)).map((g) => key(g.ref)),
   );
   const generated = wanted.filter((g) => !kept.has(key(g.ref)));
   const dropped = ours.filter((p) => !kept.has(key(p.ref)));
@@ -101,8 +98,7 @@ function keepUnchanged(plan: PolicyPlan): PolicyPlan {
   if (!earlier) return plan;
   const rules = [...plan.rules];
   for (const record of plan.records) {
-    if (isDeepStrictEqual(earlier.get(record.rule), record))
-      rules[record.rule] = plan.policy.current.rules[record.rule];
+    if (sameData(earlier.get(record.rule), record)) rules[record.rule] = plan.policy.current.rules[record.rule];
   }
   return { ...plan, rules };
 }
@@ -142,7 +138,7 @@ function generatedPolicy(config: InjectionConfig, { workload: w, mappings }: Inj
     ...mappings.map((m) => port(m.listenPort, m.protocol)),
     ...other.map((p) => port(p.containerPort, p.protocol)),
   ])
-    if (!ports.some((q) => isDeepStrictEqual(q, p))) ports.push(p);
+    if (!ports.some((q) => sameData(q, p))) ports.push(p);
   const name = `${w.ref.name}-${config.name}`.slice(0, 253);
   const ref: ResourceRef = {
     apiVersion: 'networking.k8s.io/v1',
@@ -213,7 +209,7 @@ function planPolicy(
       }
     }
     plan.rules.push(wanted);
-    if (isDeepStrictEqual(wanted, ports)) return;
+    if (sameData(wanted, ports)) return;
     plan.records.push(ruleChange(i, ports, wanted));
     const verb = config.networkPolicies === 'replace' && everyPodInjected ? 'instead of' : 'beside';
     const message = `ingress[${i}]: admits listen port ${list(moved, 'listenPort')} ${verb} app port ${list(moved, 'appPort')} (sidecar)`;

@@ -2,12 +2,11 @@
 // on a workload, its rewired ports on a Service, its added ports on a NetworkPolicy. Before planning,
 // each object is seen as this injection would find it had it never run: its own earlier change
 // taken out, everyone else's left in. Re-running one injection then changes only what it owns.
-import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
 import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-policy.js';
 import { protocolOf } from '../objects/ports.js';
 import type { RewiredPort, Service } from '../objects/service.js';
-import { LEGACY, type StringMap } from '../objects/shape.js';
+import { LEGACY, type StringMap, sameData } from '../objects/shape.js';
 import type { InjectionStatus, SidecarPlace, Statuses, Workload, WorkloadObject } from '../objects/workload.js';
 
 /** This injection's record and everyone else's. A record from before names existed is this one's. */
@@ -130,7 +129,7 @@ export function policySeenBy(name: string, p: NetworkPolicy): NetworkPolicy {
 }
 
 function undo(ports: readonly PolicyPort[], record: RuleRecord): PolicyPort[] | undefined {
-  const has = (list: readonly PolicyPort[], e: PolicyPort) => list.some((x) => isDeepStrictEqual(x, e));
+  const has = (list: readonly PolicyPort[], e: PolicyPort) => list.some((x) => sameData(x, e));
   const out = ports.filter((e) => !has(record.added, e));
   // Each entry taken out goes back where it stood (duplicates too: each was taken out once).
   for (const { index, entry } of record.removed ?? []) out.splice(Math.min(index, out.length), 0, entry);
