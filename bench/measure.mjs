@@ -51,10 +51,17 @@ export const median = (xs) => {
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
+/** p25-p75 of the same-round wall ratios of two results of one interleave() run. */
+export function spread(a, b) {
+  const ratios = a.walls.map((w, k) => w / b.walls[k]);
+  return [quantile(ratios, 0.25), quantile(ratios, 0.75)];
+}
+
 /**
  * Runs every command `rounds` times in interleaved rounds after `warmups` rounds that are thrown
- * away. Returns, per command: median wall, mean CPU, peak RSS, and against the first command the
- * ratio of CPU means, the ratio of wall medians and the p25-p75 of the same-round wall ratios.
+ * away. Returns, per command: median wall, mean CPU, peak RSS, every run's wall time, and against
+ * the first command the ratio of CPU means, the ratio of wall medians and the p25-p75 of the
+ * same-round wall ratios.
  */
 export function interleave(commands, { rounds, warmups = 1 }) {
   const runs = commands.map(() => []);
@@ -72,6 +79,7 @@ export function interleave(commands, { rounds, warmups = 1 }) {
     const sameRound = runs[i].map((r, k) => r.wall / base[k].wall);
     return {
       name: c.name,
+      walls: wall,
       wall: median(wall),
       cpu: mean(cpu),
       rss: Math.max(...runs[i].map((r) => r.rss)),

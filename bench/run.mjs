@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { config, documents, resourceList } from './generate.mjs';
-import { interleave } from './measure.mjs';
+import { interleave, spread } from './measure.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const fn = join(repo, 'dist/inject-sidecar');
@@ -55,7 +55,9 @@ function row(name, m, base, { goal, by = 'wall', limit }) {
     goal: goal === undefined ? '-' : `<= ${goal}`,
     met: goal === undefined ? '' : ratio <= goal ? 'yes' : 'NO',
     other: by === 'cpu' ? `wall ${(m.wall / base.wall).toFixed(2)}` : `cpu ${(m.cpu / base.cpu).toFixed(2)}`,
-    spread: `${m.sameRound[0].toFixed(2)}-${m.sameRound[1].toFixed(2)}`,
+    spread: spread(m, base)
+      .map((x) => x.toFixed(2))
+      .join('-'),
     rss: mb(m.rss),
   });
 }
