@@ -57,7 +57,10 @@ describe('labelIndex: what a selector selects in a namespace, in input order', (
     const keys = ['app', 'tier', 'zone'];
     const values = ['a', 'b', 'c'];
     let seed = 7;
-    const pick = <T>(xs: readonly T[]) => xs[(seed = (seed * 48271) % 2147483647) % xs.length]!;
+    const pick = <T>(xs: readonly T[]) => {
+      seed = (seed * 48271) % 2147483647;
+      return xs[seed % xs.length]!;
+    };
     const many: Pod[] = Array.from({ length: 300 }, (_, i) => ({
       name: `p${i}`,
       namespace: pick(['x', 'y']),
