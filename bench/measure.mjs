@@ -72,20 +72,16 @@ export function interleave(commands, { rounds, warmups = 1 }) {
       if (round >= 0) runs[i].push(r);
     }
   }
-  const base = runs[0];
-  return commands.map((c, i) => {
-    const wall = runs[i].map((r) => r.wall);
-    const cpu = runs[i].map((r) => r.cpu);
-    const sameRound = runs[i].map((r, k) => r.wall / base[k].wall);
-    return {
-      name: c.name,
-      walls: wall,
-      wall: median(wall),
-      cpu: mean(cpu),
-      rss: Math.max(...runs[i].map((r) => r.rss)),
-      cpuRatio: mean(cpu) / mean(base.map((r) => r.cpu)),
-      wallRatio: median(wall) / median(base.map((r) => r.wall)),
-      sameRound: [quantile(sameRound, 0.25), quantile(sameRound, 0.75)],
-    };
+  const results = commands.map((c, i) => {
+    const walls = runs[i].map((r) => r.wall);
+    const cpus = runs[i].map((r) => r.cpu);
+    return { name: c.name, walls, wall: median(walls), cpu: mean(cpus), rss: Math.max(...runs[i].map((r) => r.rss)) };
   });
+  const [base] = results;
+  return results.map((r) => ({
+    ...r,
+    cpuRatio: r.cpu / base.cpu,
+    wallRatio: r.wall / base.wall,
+    sameRound: spread(r, base),
+  }));
 }
