@@ -10,12 +10,13 @@ import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit, type 
 import { POLICY_PORTS, REWIRED } from './annotations.js';
 import { dropItem, editItem, type Item } from './io/item.js';
 import { toPlain } from './io/yaml.js';
+import { settleYaml11 } from './io/yaml11.js';
 import type { ObjectAt } from './objects/read.js';
 import { isObj, type Obj, type StringMap, sameData } from './objects/shape.js';
 import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
 import type { PolicyPlan } from './plan/policies.js';
 import { sidecarNames } from './plan/seen-by.js';
-import { FunctionError, type Subject } from './results.js';
+import { FunctionError, type Result, result, type Subject } from './results.js';
 
 type Annotations = Record<string, string | undefined>;
 interface Edit {
@@ -26,7 +27,12 @@ interface Edit {
   check(read: (path: readonly (string | number)[]) => unknown): string | undefined;
 }
 
-export function applyPlan(plan: Plan, items: readonly Item[]): void {
+/**
+ * Edits the items; returns a warning for each plain value in an edited object that YAML 1.1 readers
+ * (kubectl, Helm) read as another type than this function does.
+ */
+export function applyPlan(plan: Plan, items: readonly Item[]): Result[] {
+  const warnings: Result[] = [];
   for (const at of plan.dropped) dropItem(items[at.item]!);
   const edits = new Map<number, Edit[]>();
   const add = (edit: Edit | undefined) => {
@@ -50,9 +56,11 @@ export function applyPlan(plan: Plan, items: readonly Item[]): void {
             about,
             wrong,
           );
+        for (const d of settleYaml11(object)) warnings.push(result('warning', d.message, about, d.field));
       }
     });
   }
+  return warnings;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | u
   // concat, not push(...): a large input has more results than a call has room for arguments.
   results = results.concat(plan.results);
   if (hasErrors(results)) return results;
-  collecting(results, () => applyPlan(plan, edge.items));
+  results = results.concat(collecting(results, () => applyPlan(plan, edge.items)) ?? []);
   for (const [i, object] of plan.added.entries())
     edge.added.push(newItem(object, edge.newItemFormat, `added object ${i + 1}`));
   return results;

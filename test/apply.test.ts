@@ -7,11 +7,11 @@ const config = `apiVersion: inject-sidecar.dev/v1alpha1
 kind: SidecarInjection
 metadata: {name: waf}
 spec:
-  selector: {matchLabels: {waf: on}}
+  selector: {matchLabels: {waf: enabled}}
   container: {name: waf, image: w}
   ports: [{appPort: 8080, listenPort: 8443}]
 `;
-const deselect = config.replace('{waf: on}', '{waf: never}');
+const deselect = config.replace('{waf: enabled}', '{waf: never}');
 const record =
   '{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}';
 const status = `'{"waf":${record}}'`;
@@ -40,7 +40,7 @@ const cases: Case[] = [
     name: 'creates the pod annotations map and appends the sidecar, touching nothing else',
     input: `kind: Deployment
 apiVersion: apps/v1
-metadata: {name: web, labels: {waf: on}}
+metadata: {name: web, labels: {waf: enabled}}
 spec:
   template:
     metadata: {labels: {app: web}} # kept
@@ -49,7 +49,7 @@ spec:
 `,
     expected: `kind: Deployment
 apiVersion: apps/v1
-metadata: {name: web, labels: {waf: on}}
+metadata: {name: web, labels: {waf: enabled}}
 spec:
   template:
     metadata: {labels: {app: web}, annotations: {inject-sidecar.dev/status: ${status}, kubectl.kubernetes.io/default-container: app}} # kept
@@ -117,7 +117,7 @@ spec:
     name: 'an earlier sidecar that is not last is moved last, as it was written',
     input: `apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web, labels: {waf: on}}
+metadata: {name: web, labels: {waf: enabled}}
 spec:
   template:
     metadata:
@@ -134,7 +134,7 @@ ${sidecar('        ')}
 `,
     expected: `apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web, labels: {waf: on}}
+metadata: {name: web, labels: {waf: enabled}}
 spec:
   template:
     metadata:
@@ -175,7 +175,7 @@ spec:
 
 const workload = `apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web, labels: {waf: on}}
+metadata: {name: web, labels: {waf: enabled}}
 spec:
   template:
     metadata: {labels: {app: web}}

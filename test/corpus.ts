@@ -76,7 +76,13 @@ export function patchFiles(files: string[]): Set<string> {
   return out;
 }
 
-export const allFiles = haveCorpus ? walk(corpus).filter((f) => /\.ya?ml$/.test(f)) : [];
+/** A Helm chart's templates are Go templates, not manifests: only `helm template` renders them. */
+function inChart(file: string): boolean {
+  for (let dir = dirname(file); dir.startsWith(corpus) && dir !== corpus; dir = dirname(dir))
+    if (basename(dir) === 'templates' && existsSync(join(dirname(dir), 'Chart.yaml'))) return true;
+  return false;
+}
+export const allFiles = haveCorpus ? walk(corpus).filter((f) => /\.ya?ml$/.test(f) && !inChart(f)) : [];
 export const patches = patchFiles(allFiles);
 export const workloadFiles = allFiles.filter(
   (f) => !isKustomization(f) && !patches.has(f) && docsOf(f).some((o) => podOf(o) !== undefined),

@@ -28,12 +28,16 @@ beforeAll(() => {
   expect(r.status, r.stderr).toBe(0);
   cli = objectsOf(r.stdout);
   // An empty project with the packed package installed, and the SDK for the adapter, from npm's
-  // cache (npm ci put it there): no registry needed.
+  // cache where npm ci put it there, else from the registry (npm ci caches tarballs, not the
+  // version index an install by version reads).
   const packs = mkdtempSync(join(tmpdir(), 'inject-sidecar-pack-'));
   const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', packs], repo));
   app = mkdtempSync(join(tmpdir(), 'inject-sidecar-app-'));
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  npm(['install', '--offline', '--no-audit', '--no-fund', join(packs, packed.filename), 'kpt-functions@0.16.1'], app);
+  npm(
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', join(packs, packed.filename), 'kpt-functions@0.16.1'],
+    app,
+  );
   writeFileSync(join(app, 'manifests.yaml'), manifests);
   writeFileSync(join(app, 'manifests.json'), JSON.stringify(objectsOf(manifests)));
   writeFileSync(join(app, 'config.json'), JSON.stringify(config));

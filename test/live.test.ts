@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { fn, inCI, objectsOf, repo, run } from './tools.js';
+import { fn, inCI, repo, run } from './tools.js';
+import { readWithKubectl } from './yaml11.js';
 
 type Obj = Record<string, any>;
 const NGINX_MODULE = '/usr/share/nginx/modules/ngx_http_modsecurity_module.so';
@@ -45,12 +46,17 @@ const sh = (args: string[]) => {
 const inPod = (args: string[]) => ['ip', 'netns', 'exec', POD, ...args];
 const inClient = (args: string[]) => ['ip', 'netns', 'exec', CLIENT, ...args];
 
-/** Kubernetes' own $(VAR) expansion of env values, from earlier variables of the same container. */
+/**
+ * Kubernetes' own $(VAR) expansion of env values, from earlier variables of the same container. An
+ * env value that is not a string is what the API server rejects: it fails here too.
+ */
 function envOf(container: Obj): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const e of container.env ?? [])
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) expect(typeof e.value, `env ${e.name} as kubectl reads it`).toBe('string');
     if (typeof e.value === 'string')
       env[e.name] = e.value.replace(/\$\(([A-Z0-9_]+)\)/g, (m: string, v: string) => env[v] ?? m);
+  }
   return env;
 }
 
@@ -75,7 +81,8 @@ describe.skipIf(lacking !== undefined)('live: the rendered wiring filters attack
       input: readFileSync(join(repo, 'examples/kustomize/manifests.yaml'), 'utf8'),
     });
     expect(rendered.status, rendered.stderr).toBe(0);
-    const objects = objectsOf(rendered.stdout);
+    // Read as kubectl reads it (Go, YAML 1.1): the env the kubelet would give the container.
+    const objects = readWithKubectl(rendered.stdout) as Obj[];
     const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'storefront')!;
     const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'storefront')!;
     const containers: Obj[] = deployment.spec.template.spec.containers;

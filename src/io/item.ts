@@ -4,6 +4,7 @@
 // the result at once, so nodes live only as long as one edit.
 import { Document, isScalar, type ToStringOptions, type YAMLMap, YAMLSeq } from 'yaml';
 import { type Origin, parseChecked } from './yaml.js';
+import { asWritten, yaml11Safe } from './yaml11.js';
 
 export interface ItemFormat {
   options: ToStringOptions;
@@ -57,7 +58,7 @@ export const textOf = (item: Item): string => item.edited ?? item.unchanged;
 
 /** An item the function adds, printed the way the input's own items are. */
 export function newItem(object: unknown, format: ItemFormat, where: string): Item {
-  const doc = new Document(object, { aliasDuplicateObjects: false });
+  const doc = new Document(object, { aliasDuplicateObjects: false, ...yaml11Safe });
   const source = doc.toString(format.options);
   return { where, source, origin: { line: 0, column: 0 }, format, unchanged: '', edited: printItem(doc, format) };
 }
@@ -83,6 +84,6 @@ export function printItem(doc: Document, format: ItemFormat): string {
   }
   const seq = new YAMLSeq();
   seq.items.push(node);
-  const printed = new Document(seq).toString(format.options);
+  const printed = new Document(seq, asWritten).toString(format.options);
   return format.entryIndent === 0 ? printed : printed.replace(/^(?=.)/gm, ' '.repeat(format.entryIndent));
 }

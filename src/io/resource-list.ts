@@ -26,6 +26,7 @@ import {
   toPlain,
   unresolvedAlias,
 } from './yaml.js';
+import { asWritten, yaml11Safe } from './yaml11.js';
 
 /** Reads one item's document; returns true when the item may be edited later (its document is then kept, within a budget). */
 export type ItemVisitor = (item: Item, index: number, doc: Document) => boolean;
@@ -76,14 +77,17 @@ export function writeResourceList(input: ResourceListInput, results: readonly Re
   const body = parts.join('');
   const all = [...earlierResults, ...results];
   if (all.length === 0) return body;
-  const printed = new Document({ results: all }, { aliasDuplicateObjects: false }).toString(options);
+  const printed = new Document({ results: all }, { aliasDuplicateObjects: false, ...yaml11Safe }).toString(options);
   return `${body}${body.endsWith('\n') ? '' : '\n'}${printed}`;
 }
 
 /** The list an error leaves behind: no items, so nothing half-done can be written. */
 export function rejectedResourceList(results: readonly Result[]): string {
   const list = { apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [], results };
-  return new Document(list, { aliasDuplicateObjects: false }).toString({ indentSeq: false, lineWidth: 0 });
+  return new Document(list, { aliasDuplicateObjects: false, ...yaml11Safe }).toString({
+    indentSeq: false,
+    lineWidth: 0,
+  });
 }
 
 function checkEnvelope(root: unknown): YAMLMap {
@@ -226,7 +230,7 @@ function fromLayout(text: string, layout: ItemsLayout): ResourceListInput {
 // The whole-document path
 
 function composeAll(text: string, lineCounter: LineCounter): Document[] {
-  const composer = new Composer({ prettyErrors: true });
+  const composer = new Composer({ prettyErrors: true, ...asWritten });
   const docs: Document[] = [];
   for (const token of new Parser(lineCounter.addNewLine).parse(text))
     for (const d of composer.next(token)) docs.push(d as Document);
@@ -258,7 +262,7 @@ function fromWholeDocument(text: string): ResourceListInput {
     }
     let source: string;
     try {
-      source = new Document(node).toString(options);
+      source = new Document(node, asWritten).toString(options);
     } catch (e) {
       const alias = /^Unresolved alias.*: (\S+)$/.exec((e as Error).message);
       if (!alias) throw e;
@@ -298,7 +302,7 @@ function envelopeAround(doc: Document, root: YAMLMap, options: ToStringOptions, 
     }
     const one = new YAMLMap();
     one.items.push(pair);
-    (seenItems ? after : before).push(new Document(one).toString(options));
+    (seenItems ? after : before).push(new Document(one, asWritten).toString(options));
   }
   if (!seenItems) before.push(hasItems ? 'items:\n' : 'items: []\n');
   const top = doc.commentBefore ? `${doc.commentBefore.replace(/^/gm, '#')}\n` : '';

@@ -6,6 +6,7 @@ import { FunctionError, type Result } from '../results.js';
 import { type Item, type ItemFormat, keeper, textOf } from './item.js';
 import type { ItemVisitor } from './resource-list.js';
 import { checkDocument, guard, isNullScalar, locateIn, printOptions } from './yaml.js';
+import { asWritten } from './yaml11.js';
 
 export interface StreamInput {
   items: Item[];
@@ -23,7 +24,7 @@ function* documentsOf(
   text: string,
   lineCounter: LineCounter,
 ): Generator<{ doc: Document; source: string; start: number }> {
-  const composer = new Composer({ prettyErrors: true });
+  const composer = new Composer({ prettyErrors: true, ...asWritten });
   const starts: number[] = [];
   const ready: Document[] = [];
   let k = 0;

@@ -13,6 +13,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import { FunctionError, type Subject } from '../results.js';
+import { asWritten } from './yaml11.js';
 
 /** Aliases are legal YAML, but a handful is all a Kubernetes manifest ever needs. */
 const MAX_ALIASES = 1000;
@@ -83,7 +84,7 @@ export function guard<T>(where: string, parse: () => T): T {
 
 /** One standalone document, checked; syntax errors point at the whole input's lines. */
 export function parseChecked(source: string, where: string, origin: Origin = wholeInput): Document {
-  const doc = guard(where, () => parseDocument(source, { prettyErrors: true }));
+  const doc = guard(where, () => parseDocument(source, { prettyErrors: true, ...asWritten }));
   checkDocument(doc, source, where, (e) => {
     const pos = e.linePos?.[0];
     return pos && { line: pos.line + origin.line, col: pos.col + origin.column };
