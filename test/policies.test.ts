@@ -5,6 +5,7 @@ import type { InjectionConfig } from '../src/config/schema.js';
 import type { NetworkPolicy } from '../src/objects/network-policy.js';
 import { planPolicies } from '../src/plan/policies.js';
 import { workloadSeenBy } from '../src/plan/seen-by.js';
+import { planned } from '../src/plan/workload.js';
 import { workload } from './helpers.js';
 
 const config: InjectionConfig = {
@@ -31,7 +32,7 @@ describe('planPolicies', () => {
   it('adds the listen port to the rule of the policy over an injected pod', () => {
     const w = workloadSeenBy('waf', workload('web', { namespace: 'shop', podLabels: { app: 'web' } }));
     const mappings = [{ entry: 0, appPort: 8080, listenPort: 8443, protocol: 'TCP' as const }];
-    const { plans } = planPolicies(config, [policy('web', 'shop', { app: 'web' })], [{ workload: w, mappings }]);
+    const { plans } = planPolicies(config, [policy('web', 'shop', { app: 'web' })], [planned(w, mappings)]);
     expect(plans[0]!.rules).toEqual([[{ port: 8080 }, { port: 8443 }]]);
   });
   it("looks at the pods of each policy's own namespace only, not at every workload", () => {
@@ -39,7 +40,7 @@ describe('planPolicies', () => {
     // would read a workload's namespace 2,000 times.
     let reads = 0;
     const mappings = [{ entry: 0, appPort: 8080, listenPort: 8443, protocol: 'TCP' as const }];
-    const planned = Array.from({ length: 2000 }, (_, i) => {
+    const apps = Array.from({ length: 2000 }, (_, i) => {
       const w = workloadSeenBy('waf', workload(`w${i}`, { namespace: `ns${i}`, podLabels: { app: 'web' } }));
       const ref = new Proxy(w.ref, {
         get: (t, k) => {
@@ -47,12 +48,12 @@ describe('planPolicies', () => {
           return Reflect.get(t, k);
         },
       });
-      return { workload: { ...w, ref }, mappings };
+      return planned({ ...w, ref }, mappings);
     });
-    const policies = planned.map((_, i) => policy(`p${i}`, `ns${i}`, { app: 'web' }));
-    const { plans } = planPolicies(config, policies, planned);
+    const policies = apps.map((_, i) => policy(`p${i}`, `ns${i}`, { app: 'web' }));
+    const { plans } = planPolicies(config, policies, apps);
     expect(plans.every((p) => p.rules[0]!.length === 2)).toBe(true);
-    expect(reads).toBeLessThanOrEqual(4 * planned.length);
+    expect(reads).toBeLessThanOrEqual(4 * apps.length);
   });
   it.each(['follow', 'generate'] as const)(
     'with a policy per app in one namespace, matches each policy against its own pods only (%s)',
@@ -61,7 +62,7 @@ describe('planPolicies', () => {
       // labels 4,000,000 times.
       let reads = 0;
       const mappings = [{ entry: 0, appPort: 8080, listenPort: 8443, protocol: 'TCP' as const }];
-      const planned = Array.from({ length: 2000 }, (_, i) => {
+      const apps = Array.from({ length: 2000 }, (_, i) => {
         const w = workloadSeenBy(
           'waf',
           workload(`w${i}`, { namespace: 'shop', podLabels: { app: `a${i}`, team: 'shop' } }),
@@ -76,13 +77,13 @@ describe('planPolicies', () => {
             return Reflect.get(t, k);
           },
         });
-        return { workload: { ...w, podLabels }, mappings };
+        return planned({ ...w, podLabels }, mappings);
       });
-      const policies = planned.map((_, i) => policy(`p${i}`, 'shop', { app: `a${i}`, team: 'shop' }));
-      const { plans, generated } = planPolicies({ ...config, networkPolicies }, policies, planned);
+      const policies = apps.map((_, i) => policy(`p${i}`, 'shop', { app: `a${i}`, team: 'shop' }));
+      const { plans, generated } = planPolicies({ ...config, networkPolicies }, policies, apps);
       expect(plans.every((p) => p.rules[0]!.length === 2)).toBe(true);
       expect(generated).toEqual([]); // every app has its policy
-      expect(reads).toBeLessThanOrEqual(12 * planned.length);
+      expect(reads).toBeLessThanOrEqual(12 * apps.length);
     },
   );
 });

@@ -9,12 +9,12 @@ import type { NetworkPolicy } from '../objects/network-policy.js';
 import {
   declaredPorts,
   type IntOrString,
-  type Protocol,
   protocolOf,
   resolvePort,
   type ServicePort,
   serviceTarget,
 } from '../objects/ports.js';
+import type { Service } from '../objects/service.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
 import { isSelected } from './decide.js';
@@ -23,8 +23,7 @@ import { admits } from './policies.js';
 import { resolveWorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { workloadSeenBy } from './seen-by.js';
-
-type Fronted = { appPort: number; listenPort: number; protocol: Protocol };
+import { asRendered, type FrontedPort, frontsAny, podField, selectedThrough } from './workload.js';
 
 export function auditPaths(config: InjectionConfig, inventory: Inventory): Result[] {
   const paths: Result[] = [];
@@ -35,7 +34,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   const running = workloads.filter(refs.runsPods);
   const pairing = pairServices(running, inventory.services);
   const guardingOf = guardingPolicies(inventory.networkPolicies, running);
-  const bypassed = new Map<(typeof inventory.services)[number], ServicePort[]>();
+  const bypassed = new Map<Service, ServicePort[]>();
   for (const w of workloads) {
     if (w.workloadRef && isSelected(config, w) && !refs.targetOf.get(w))
       path(
@@ -45,32 +44,34 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
       );
   }
   for (const w of running) {
-    if (!isSelected(config, w) && !(refs.rolloutsOf.get(w) ?? []).some((r) => isSelected(config, r))) continue;
-    const base = w.kind.podTemplatePath.length ? `${w.kind.podTemplatePath.join('.')}.` : '';
-    if (!w.earlier || !w.current.sidecar || w.earlier.container !== config.container.name) {
+    if (!selectedThrough(config, w, refs.rolloutsOf.get(w) ?? [])) continue;
+    const rendered = asRendered(config, w);
+    if (!rendered.hasSidecar) {
       path(
         `selected, but has no sidecar "${config.container.name}": all its traffic reaches the app directly`,
         w,
-        `${base}spec.containers`,
+        podField(w, 'spec.containers'),
       );
       continue;
     }
-    const fronted = w.earlier.ports.map((p) => ({ ...p, protocol: p.protocol as Protocol }));
+    // A sidecar in front of no port (spec.ports: []) is passed by nothing.
+    if (!frontsAny(rendered)) continue;
+    const fronted = rendered.fronts;
     if (w.hostNetwork)
-      path("hostNetwork: true: its ports are the node's, past the sidecar", w, `${base}spec.hostNetwork`);
+      path("hostNetwork: true: its ports are the node's, past the sidecar", w, podField(w, 'spec.hostNetwork'));
     for (const p of declaredPorts(w.containers)) {
       if (p.hostPort === undefined || !fronted.some((f) => f.appPort === p.containerPort && f.protocol === p.protocol))
         continue;
       path(
         `app port ${p.containerPort} is published on the node as hostPort ${p.hostPort}`,
         w,
-        `${base}spec.${p.at}.hostPort`,
+        podField(w, `spec.${p.at}.hostPort`),
       );
     }
     for (const s of pairing.servicesOf.get(w) ?? []) {
-      const onApp = currentPorts(s).filter((sp) => frontedTarget(sp, w, fronted));
+      const onApp = s.ports.filter((sp) => frontedTarget(sp, w, fronted));
       for (const sp of onApp) {
-        const i = currentPorts(s).indexOf(sp);
+        const i = s.ports.indexOf(sp);
         path(
           `port ${sp.port} still targets app port ${JSON.stringify(serviceTarget(sp))} of ${describeRef(w.ref)}`,
           s,
@@ -86,13 +87,10 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   return paths;
 }
 
-/** The Service's ports as they are now: the audit reads them as written. */
-const currentPorts = (s: Inventory['services'][number]) => s.ports;
-
 function frontedTarget(
   sp: { port: number; targetPort?: IntOrString; protocol?: string },
   w: Workload,
-  fronted: readonly Fronted[],
+  fronted: readonly FrontedPort[],
 ) {
   const protocol = protocolOf(sp);
   const n = resolvePort(serviceTarget(sp), declaredPorts(appContainersOf(runningContainers(w))), protocol);
@@ -119,7 +117,7 @@ function guardingPolicies(policies: readonly NetworkPolicy[], workloads: readonl
 /** East-west: no policy restricts ingress to the pod, or a rule still admits a fronted app port. */
 function eastWest(
   w: Workload,
-  fronted: readonly Fronted[],
+  fronted: readonly FrontedPort[],
   guarding: readonly NetworkPolicy[],
   path: (message: string, about: Parameters<typeof result>[2], field?: string) => void,
 ) {

@@ -6,14 +6,11 @@ import { labelIndex } from '../objects/label-index.js';
 import { appContainersOf } from '../objects/mesh.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
 import { declaredPorts, resolvePort } from '../objects/ports.js';
-import { runningContainers, type Workload } from '../objects/workload.js';
+import { runningContainers } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
-import type { ResolvedMapping } from './decide.js';
+import type { PlannedWorkload } from './workload.js';
 
-export function meshPolicyWarnings(
-  policies: readonly MeshPolicy[],
-  injected: readonly { workload: Workload; mappings: readonly ResolvedMapping[] }[],
-): Result[] {
+export function meshPolicyWarnings(policies: readonly MeshPolicy[], injected: readonly PlannedWorkload[]): Result[] {
   const results: Result[] = [];
   // A policy is about pods of its own namespace only.
   const select = labelIndex(
@@ -24,9 +21,9 @@ export function meshPolicyWarnings(
   for (const policy of policies) {
     const selected = select(policy.ref.namespace, policy.podSelector);
     for (const { port, field } of policy.ports) {
-      for (const { workload: w, mappings } of selected) {
+      for (const { workload: w, fronts } of selected) {
         const n = resolvePort(port, declaredPorts(appContainersOf(runningContainers(w))), 'TCP');
-        const m = mappings.find((x) => x.appPort === n);
+        const m = fronts.find((x) => x.appPort === n);
         if (!m) continue;
         const message =
           `authorizes app port ${m.appPort} of ${w.ref.kind} ${w.ref.name}, which the sidecar now fronts: traffic arrives on ` +

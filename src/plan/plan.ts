@@ -2,12 +2,10 @@
 // workloads get the sidecar (decide.ts), build it (sidecar.ts), and move each paired Service's
 // targetPort (rewire.ts). Nothing here touches YAML; every outcome is a result value.
 import type { Container } from 'kubernetes-types/core/v1.js';
-import { APP_PORT, INJECT } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import type { Autoscaler } from '../objects/autoscaler.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
 import type { NetworkPolicy } from '../objects/network-policy.js';
-import { declaredPorts } from '../objects/ports.js';
 import type { ObjectAt } from '../objects/read.js';
 import type { Route } from '../objects/route.js';
 import type { Service } from '../objects/service.js';
@@ -15,16 +13,17 @@ import type { Obj } from '../objects/shape.js';
 import type { Workload, WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { autoscalerWarnings } from './autoscalers.js';
-import { completesWhy, decideSidecar, type ResolvedMapping, type SidecarDecision } from './decide.js';
+import { completesWhy, decideSidecar, type SidecarDecision } from './decide.js';
 import { meshPolicyWarnings } from './mesh-policies.js';
 import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
-import { resolveWorkloadRefs, type WorkloadRefs, workloadRefResults } from './rollouts.js';
+import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { sidecarConfigWarnings } from './security.js';
 import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
+import { brokenChains, frontsAny, hostPortWarnings, planned, whyNoSidecar } from './workload.js';
 
 export interface WorkloadPlan {
   workload: Workload;
@@ -76,28 +75,26 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
     results.push(...planned.results);
     return planned.plan;
   });
-  const mappingsOf = new Map(
-    workloadPlans.map((p) => [p.workload, p.sidecar && p.decision.gets ? p.decision.mappings : undefined]),
+  // What every later planner reads: which workloads have the sidecar, in front of which ports.
+  const plannedOf = new Map(
+    workloadPlans.map((p) => [
+      p.workload,
+      planned(p.workload, p.sidecar && p.decision.gets ? p.decision.mappings : undefined),
+    ]),
   );
+  const plannedAs = (w: Workload) => plannedOf.get(w)!;
   const servicePlans = services.map((s) => {
-    const paired = (pairing.workloadsOf.get(s) ?? []).map((workload) => ({
-      workload,
-      mappings: mappingsOf.get(workload),
-    }));
-    const planned = planService(config.name, s, paired);
+    const planned = planService(config.name, s, (pairing.workloadsOf.get(s) ?? []).map(plannedAs));
     results.push(...planned.results);
     return planned.plan;
   });
-  const planned = running.map((w) => ({ workload: w, mappings: mappingsOf.get(w) }));
-  const policies = planPolicies(config, networkPolicies, planned);
+  const runningPlanned = running.map(plannedAs);
+  const policies = planPolicies(config, networkPolicies, runningPlanned);
   results.push(...policies.results);
-  const injected = planned.filter((p) => p.mappings !== undefined).map((p) => p.workload);
-  results.push(...autoscalerWarnings(config, autoscalers, injected));
+  const withSidecar = runningPlanned.filter((p) => p.hasSidecar).map((p) => p.workload);
+  results.push(...autoscalerWarnings(config, autoscalers, withSidecar));
   results.push(...routeWarnings(routes, servicePlans));
-  const withSidecar = planned.filter(
-    (p): p is { workload: Workload; mappings: ResolvedMapping[] } => p.mappings !== undefined,
-  );
-  results.push(...meshPolicyWarnings(meshPolicies, withSidecar));
+  results.push(...meshPolicyWarnings(meshPolicies, runningPlanned.filter(frontsAny)));
   return {
     workloads: workloadPlans,
     services: servicePlans,
@@ -153,76 +150,4 @@ function planWorkload(
     );
   const podAnnotations = injectedAnnotations(config.name, w, sidecar, decision.mappings, native);
   return { plan: { workload: w, decision, sidecar, native, podAnnotations }, results };
-}
-
-/**
- * Another injection fronts one of this injection's listen ports (a chain): taking this sidecar out,
- * or moving it to another listen port, would leave that one forwarding to a closed port.
- */
-function brokenChains(config: InjectionConfig, w: Workload, mappings: readonly ResolvedMapping[]): Result[] {
-  if (!w.earlier) return [];
-  const out: Result[] = [];
-  for (const port of w.earlier.ports) {
-    if (mappings.some((m) => m.listenPort === port.listenPort && m.protocol === port.protocol)) continue;
-    for (const [name, status] of Object.entries(w.others)) {
-      if (!status.ports.some((p) => p.appPort === port.listenPort && p.protocol === port.protocol)) continue;
-      const what = mappings.length ? 'moving it off that port' : `removing sidecar "${w.earlier.container}"`;
-      const message =
-        `injection "${name}" (sidecar "${status.container}") fronts listen port ${port.listenPort} of this injection "${config.name}": ` +
-        `${what} would leave "${status.container}" forwarding to a closed port. Remove injection "${name}" first, or point its appPort at the app`;
-      out.push(result('error', message, w));
-    }
-  }
-  return out;
-}
-
-/** What a selected workload without the sidecar is told. */
-function whyNoSidecar(decision: Exclude<SidecarDecision, { gets: true }>, w: Workload, refs: WorkloadRefs): Result[] {
-  switch (decision.why) {
-    case 'workload-ref':
-      return workloadRefResults(w, refs);
-    case 'opted-out':
-      return [result('info', `opted out with ${INJECT}: "false"`, w)];
-    case 'no-pod-template':
-      return [
-        result(
-          'warning',
-          `selected, but left alone: it has no pod template at ${decision.detail} (a patch, not a whole object?)`,
-          w,
-          decision.detail,
-        ),
-      ];
-    case 'no-app-port': {
-      const remedy = `Declare the port, or name it with the ${APP_PORT} annotation.`;
-      return [result('warning', `selected, but left without a sidecar. ${decision.detail} ${remedy}`, w)];
-    }
-    case 'host-network': {
-      const why = "its ports are the node's, so traffic cannot be sent through a sidecar (Istio skips such pods too)";
-      return [
-        result('warning', `selected, but left alone: hostNetwork: true; ${why}`, w, `${base(w)}spec.hostNetwork`),
-      ];
-    }
-    case 'app-port-twice':
-    case 'app-port-fronted':
-      return [result('error', decision.detail, w)];
-    case 'native-required':
-      return [result('error', decision.detail, w)];
-    default:
-      return [];
-  }
-}
-
-const base = (w: Workload) => (w.kind.podTemplatePath.length ? `${w.kind.podTemplatePath.join('.')}.` : '');
-
-/** A fronted app port also published on the node is a path to the app that skips the sidecar. */
-function hostPortWarnings(w: Workload, mappings: readonly ResolvedMapping[]): Result[] {
-  return declaredPorts(w.containers)
-    .filter(
-      (p) =>
-        p.hostPort !== undefined && mappings.some((m) => m.appPort === p.containerPort && m.protocol === p.protocol),
-    )
-    .map((p) => {
-      const message = `app port ${p.containerPort} of container "${p.container}" is published on the node as hostPort ${p.hostPort}: that path reaches the app without the sidecar`;
-      return result('warning', message, w, `${base(w)}spec.${p.at}.hostPort`);
-    });
 }

@@ -15,8 +15,8 @@ import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../object
 import { type Obj, sameData } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { type ResourceRef, type Result, result } from '../results.js';
-import type { ResolvedMapping } from './decide.js';
 import { recordsAnnotation } from './seen-by.js';
+import { type FrontedPort, frontsAny, type PlannedWorkload } from './workload.js';
 
 export interface PolicyPlan {
   policy: NetworkPolicy;
@@ -27,14 +27,6 @@ export interface PolicyPlan {
   /** The annotation as it should be: every injection's record, this one's updated. */
   record?: string;
 }
-
-/** A workload of the input, with its mappings when it gets the sidecar now. */
-export interface PlannedWorkload {
-  workload: Workload;
-  mappings?: readonly ResolvedMapping[];
-}
-
-type Injected = { workload: Workload; mappings: readonly ResolvedMapping[] };
 
 export interface PoliciesPlan {
   plans: PolicyPlan[];
@@ -115,9 +107,9 @@ function unguarded(
   policies: readonly NetworkPolicy[],
   workloads: readonly PlannedWorkload[],
   selectedBy: (policy: NetworkPolicy) => PlannedWorkload[],
-): Injected[] {
+): PlannedWorkload[] {
   const guarded = new Set(policies.filter((p) => p.restrictsIngress).flatMap(selectedBy));
-  return workloads.filter((p): p is Injected => p.mappings !== undefined && p.mappings.length > 0 && !guarded.has(p));
+  return workloads.filter((p) => frontsAny(p) && !guarded.has(p));
 }
 
 /**
@@ -125,7 +117,7 @@ function unguarded(
  * ports, not on the fronted app ports. Named after the workload and labelled, so a later run finds
  * it again and removes it when the workload no longer gets the sidecar.
  */
-function generatedPolicy(config: InjectionConfig, { workload: w, mappings }: Injected): Generated {
+function generatedPolicy(config: InjectionConfig, { workload: w, fronts: mappings }: PlannedWorkload): Generated {
   const fronted = (p: { containerPort: number; protocol: Protocol }) =>
     mappings.some((m) => m.appPort === p.containerPort && m.protocol === p.protocol);
   const other = declaredPorts(runningContainers(w)).filter((p) => !fronted(p));
@@ -176,9 +168,10 @@ function planPolicy(
   selected: readonly PlannedWorkload[],
 ): { plan: PolicyPlan; results: Result[] } {
   const asWritten: PolicyPlan = { policy, rules: policy.rules, records: [] };
-  const injected = selected.filter((p): p is Injected => p.mappings !== undefined);
+  // Only a sidecar in front of an app port changes what a policy must admit.
+  const injected = selected.filter(frontsAny);
   if (!policy.restrictsIngress || injected.length === 0) return { plan: asWritten, results: [] };
-  const everyPodInjected = injected.length === selected.length;
+  const everyPodInjected = selected.every((p) => p.hasSidecar);
   const plan: PolicyPlan = { policy, rules: [], records: [] };
   const results: Result[] = [];
   policy.rules.forEach((ports, i) => {
@@ -218,20 +211,17 @@ function planPolicy(
   return { plan, results };
 }
 
-const plural = (injected: readonly Injected[]) =>
-  new Set(injected.flatMap((i) => i.mappings.map((m) => m.appPort))).size > 1;
-const appPortsOf = (injected: readonly Injected[]) => {
-  const ports = [...new Set(injected.flatMap((i) => i.mappings.map((m) => m.appPort)))];
+const plural = (injected: readonly PlannedWorkload[]) =>
+  new Set(injected.flatMap((i) => i.fronts.map((m) => m.appPort))).size > 1;
+const appPortsOf = (injected: readonly PlannedWorkload[]) => {
+  const ports = [...new Set(injected.flatMap((i) => i.fronts.map((m) => m.appPort)))];
   return `app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
 };
 const list = (moved: readonly Moved[], key: 'appPort' | 'listenPort') =>
   [...new Set(moved.map((m) => m[key]))].join(', ');
 
-interface Moved {
-  appPort: number;
-  listenPort: number;
-  protocol: Protocol;
-}
+/** An app port a rule admits, moved to the listen port its traffic now arrives on. */
+type Moved = FrontedPort;
 
 /** Whether a port entry admits this port of this workload's pod (a name resolves per pod). */
 export function admits(
@@ -253,11 +243,11 @@ export function admits(
 }
 
 /** The app ports this rule admits in some injected pod, with the listen port each moved to. */
-function movedPorts(ports: readonly PolicyPort[], injected: readonly Injected[]): Moved[] {
+function movedPorts(ports: readonly PolicyPort[], injected: readonly PlannedWorkload[]): Moved[] {
   const moved: Moved[] = [];
-  for (const { workload, mappings } of injected) {
-    const sidecarNames = new Map(mappings.filter((m) => m.name).map((m) => [m.name!, m.listenPort]));
-    for (const m of mappings) {
+  for (const { workload, fronts } of injected) {
+    const sidecarNames = new Map(fronts.filter((m) => m.name).map((m) => [m.name!, m.listenPort]));
+    for (const m of fronts) {
       if (!ports.some((e) => admits(e, m.appPort, m.protocol, workload, sidecarNames))) continue;
       if (ports.some((e) => admits(e, m.listenPort, m.protocol, workload, sidecarNames))) continue;
       if (!moved.some((x) => x.listenPort === m.listenPort && x.protocol === m.protocol)) moved.push(m);
@@ -280,13 +270,13 @@ function withListenPorts(ports: readonly PolicyPort[], moved: readonly Moved[]):
 function withoutAppPorts(
   ports: readonly PolicyPort[],
   moved: readonly Moved[],
-  injected: readonly Injected[],
+  injected: readonly PlannedWorkload[],
 ): PolicyPort[] {
   const out: PolicyPort[] = [];
   for (const entry of ports) {
     const hit = moved.find((m) =>
-      injected.some(({ workload, mappings }) => {
-        const names = new Map(mappings.filter((x) => x.name).map((x) => [x.name!, x.listenPort]));
+      injected.some(({ workload, fronts }) => {
+        const names = new Map(fronts.filter((x) => x.name).map((x) => [x.name!, x.listenPort]));
         return admits(entry, m.appPort, m.protocol, workload, names);
       }),
     );

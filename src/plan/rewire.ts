@@ -6,16 +6,8 @@ import { declaredPorts, protocolOf, resolvePort, serviceTarget } from '../object
 import type { RewiredPort, Service } from '../objects/service.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
-import type { ResolvedMapping } from './decide.js';
 import { recordsAnnotation, sidecarNames } from './seen-by.js';
-
-/** A workload the Service selects, and its mappings when it gets the sidecar. */
-export interface PairedWorkload {
-  workload: Workload;
-  mappings?: readonly ResolvedMapping[];
-}
-
-type Injected = { workload: Workload; mappings: readonly ResolvedMapping[] };
+import { frontsAny, type PlannedWorkload } from './workload.js';
 
 export interface ServicePlan {
   service: Service;
@@ -29,14 +21,13 @@ export interface ServicePlan {
   bypass: ServicePort[];
 }
 
-const names = (ws: readonly Injected[] | readonly PairedWorkload[]) =>
-  ws.map((w) => describeRef(w.workload.ref)).join(', ');
+const names = (ws: readonly PlannedWorkload[]) => ws.map((w) => describeRef(w.workload.ref)).join(', ');
 const portLabel = (sp: ServicePort) => `port ${sp.port}${sp.name ? ` (${sp.name})` : ''}`;
 
 export function planService(
   name: string,
   service: Service,
-  paired: readonly PairedWorkload[],
+  paired: readonly PlannedWorkload[],
 ): { plan: ServicePlan; results: Result[] } {
   // Ports this injection rewired and another one now fronts (a chain) stay as they are, recorded.
   const covered = [...(service.covered?.values() ?? [])];
@@ -51,7 +42,7 @@ export function planService(
     bypass: [],
   };
   // A sidecar in front of no port (spec.ports empty) changes nothing about a Service.
-  const injected = paired.filter((p): p is Injected => p.mappings !== undefined && p.mappings.length > 0);
+  const injected = paired.filter(frontsAny);
   if (injected.length === 0) return { plan: withRecord(unchanged), results: [] };
   const skipped = skipHeadless(service, injected) ?? skipMixed(service, paired);
   if (skipped) {
@@ -91,15 +82,15 @@ export function planService(
 }
 
 /** Clients of a headless Service reach pod addresses directly: no targetPort to move. */
-function skipHeadless(service: Service, injected: readonly Injected[]): Result | undefined {
+function skipHeadless(service: Service, injected: readonly PlannedWorkload[]): Result | undefined {
   if (!service.headless) return undefined;
   const message = `left alone: headless, so clients reach pod addresses directly and bypass the sidecar in ${names(injected)}`;
   return result('warning', message, service, 'spec.clusterIP');
 }
 
 /** Rewiring a Service that also selects pods without the sidecar would be an outage for those pods. */
-function skipMixed(service: Service, paired: readonly PairedWorkload[]): Result | undefined {
-  const without = paired.filter((p) => p.mappings === undefined);
+function skipMixed(service: Service, paired: readonly PlannedWorkload[]): Result | undefined {
+  const without = paired.filter((p) => !p.hasSidecar);
   if (without.length === 0) return undefined;
   const message =
     `left alone: it also selects pods of ${names(without)}, which have no sidecar; rewiring it would send traffic to a port ` +
@@ -108,24 +99,24 @@ function skipMixed(service: Service, paired: readonly PairedWorkload[]): Result 
 }
 
 /** The one listen port this Service port's target maps to in every injected workload. */
-function listenPortFor(sp: ServicePort, injected: readonly Injected[]): number | 'differs' | undefined {
+function listenPortFor(sp: ServicePort, injected: readonly PlannedWorkload[]): number | 'differs' | undefined {
   const protocol = protocolOf(sp);
   const target = serviceTarget(sp);
-  const listens = injected.map(({ workload, mappings }) => {
+  const listens = injected.map(({ workload, fronts }) => {
     const appPort = resolvePort(target, declaredPorts(runningContainers(workload)), protocol);
-    return mappings.find((m) => m.appPort === appPort && m.protocol === protocol)?.listenPort;
+    return fronts.find((m) => m.appPort === appPort && m.protocol === protocol)?.listenPort;
   });
   const first = listens[0];
   if (first !== undefined && listens.every((l) => l === first)) return first;
   return listens.some((l) => l !== undefined) ? 'differs' : undefined;
 }
 
-function differentListenPorts(sp: ServicePort, injected: readonly Injected[]): string {
+function differentListenPorts(sp: ServicePort, injected: readonly PlannedWorkload[]): string {
   return `${portLabel(sp)} left alone: its target ${JSON.stringify(serviceTarget(sp))} maps to different listen ports across ${names(injected)}`;
 }
 
 /** A port that still reaches the app directly, unless it already targets the sidecar itself. */
-function bypassWarning(sp: ServicePort, injected: readonly Injected[]): string | undefined {
+function bypassWarning(sp: ServicePort, injected: readonly PlannedWorkload[]): string | undefined {
   const target = serviceTarget(sp);
   if (alreadyOnListenPort(target, injected)) return undefined;
   return (
@@ -135,11 +126,10 @@ function bypassWarning(sp: ServicePort, injected: readonly Injected[]): string |
 }
 
 /** The target is this sidecar's listen port, or another injection's sidecar: not the app. */
-const alreadyOnListenPort = (target: IntOrString, injected: readonly Injected[]) =>
+const alreadyOnListenPort = (target: IntOrString, injected: readonly PlannedWorkload[]) =>
   injected.every(
-    ({ workload, mappings }) =>
-      (typeof target === 'number' && mappings.some((m) => m.listenPort === target)) ||
-      onAnotherSidecar(target, workload),
+    ({ workload, fronts }) =>
+      (typeof target === 'number' && fronts.some((m) => m.listenPort === target)) || onAnotherSidecar(target, workload),
   );
 
 function onAnotherSidecar(target: IntOrString, w: Workload): boolean {

@@ -1,0 +1,129 @@
+// The one fact every planner reads about a workload: whether its pods have this injection's sidecar,
+// and which app ports the sidecar fronts. Built once: by the plan from its decisions (what the
+// render will give), and by the audit from the objects as they are (what the render gave). A
+// sidecar in front of no port (`spec.ports: []`, a log shipper) has the sidecar and fronts nothing:
+// no Service, policy or path is about it.
+//
+// Also here: what a workload itself is told (why no sidecar, a chain this would break, a fronted
+// port published on the node).
+import { APP_PORT, INJECT } from '../annotations.js';
+import type { InjectionConfig } from '../config/schema.js';
+import { declaredPorts, type Protocol } from '../objects/ports.js';
+import type { Workload, WorkloadObject } from '../objects/workload.js';
+import { type Result, result } from '../results.js';
+import { isSelected, type ResolvedMapping, type SidecarDecision } from './decide.js';
+import { type WorkloadRefs, workloadRefResults } from './rollouts.js';
+
+/** An app port the sidecar fronts, and the listen port its traffic now arrives on. */
+export interface FrontedPort {
+  appPort: number;
+  listenPort: number;
+  protocol: Protocol;
+  /** The listen port's name on the sidecar, when the config gives one. */
+  name?: string;
+}
+
+export interface PlannedWorkload {
+  workload: Workload;
+  /** Its pods have this injection's sidecar. */
+  hasSidecar: boolean;
+  /** The app ports the sidecar fronts: empty without a sidecar, and for a sidecar in front of no port. */
+  fronts: readonly FrontedPort[];
+}
+
+/** A workload whose sidecar fronts at least one app port: the only kind a Service, policy or path is about. */
+export const frontsAny = (p: PlannedWorkload) => p.fronts.length > 0;
+
+/** After this render: the sidecar where the plan puts one, in front of its mappings. */
+export function planned(workload: Workload, mappings: readonly ResolvedMapping[] | undefined): PlannedWorkload {
+  return { workload, hasSidecar: mappings !== undefined, fronts: mappings ?? [] };
+}
+
+/** As the objects are (the audit): the sidecar an earlier render put there and recorded. */
+export function asRendered(config: InjectionConfig, workload: Workload): PlannedWorkload {
+  const { earlier, current } = workload;
+  const hasSidecar =
+    earlier !== undefined && current.sidecar !== undefined && earlier.container === config.container.name;
+  const fronts = hasSidecar ? earlier.ports.map((p) => ({ ...p, protocol: p.protocol as Protocol })) : [];
+  return { workload, hasSidecar, fronts };
+}
+
+/** Selected through its own object, or through an Argo Rollout whose spec.workloadRef names it. */
+export const selectedThrough = (config: InjectionConfig, w: WorkloadObject, rollouts: readonly WorkloadObject[]) =>
+  isSelected(config, w) || rollouts.some((r) => isSelected(config, r));
+
+/** `spec.template.` for a pod template, '' for a Pod: where a workload's pod fields start. */
+export const podField = (w: Workload, path: string) =>
+  w.kind.podTemplatePath.length ? `${w.kind.podTemplatePath.join('.')}.${path}` : path;
+
+/**
+ * Another injection fronts one of this injection's listen ports (a chain): taking this sidecar out,
+ * or moving it to another listen port, would leave that one forwarding to a closed port.
+ */
+export function brokenChains(config: InjectionConfig, w: Workload, mappings: readonly ResolvedMapping[]): Result[] {
+  if (!w.earlier) return [];
+  const out: Result[] = [];
+  for (const port of w.earlier.ports) {
+    if (mappings.some((m) => m.listenPort === port.listenPort && m.protocol === port.protocol)) continue;
+    for (const [name, status] of Object.entries(w.others)) {
+      if (!status.ports.some((p) => p.appPort === port.listenPort && p.protocol === port.protocol)) continue;
+      const what = mappings.length ? 'moving it off that port' : `removing sidecar "${w.earlier.container}"`;
+      const message =
+        `injection "${name}" (sidecar "${status.container}") fronts listen port ${port.listenPort} of this injection "${config.name}": ` +
+        `${what} would leave "${status.container}" forwarding to a closed port. Remove injection "${name}" first, or point its appPort at the app`;
+      out.push(result('error', message, w));
+    }
+  }
+  return out;
+}
+
+/** What a selected workload without the sidecar is told. */
+export function whyNoSidecar(
+  decision: Exclude<SidecarDecision, { gets: true }>,
+  w: Workload,
+  refs: WorkloadRefs,
+): Result[] {
+  switch (decision.why) {
+    case 'workload-ref':
+      return workloadRefResults(w, refs);
+    case 'opted-out':
+      return [result('info', `opted out with ${INJECT}: "false"`, w)];
+    case 'no-pod-template':
+      return [
+        result(
+          'warning',
+          `selected, but left alone: it has no pod template at ${decision.detail} (a patch, not a whole object?)`,
+          w,
+          decision.detail,
+        ),
+      ];
+    case 'no-app-port': {
+      const remedy = `Declare the port, or name it with the ${APP_PORT} annotation.`;
+      return [result('warning', `selected, but left without a sidecar. ${decision.detail} ${remedy}`, w)];
+    }
+    case 'host-network': {
+      const why = "its ports are the node's, so traffic cannot be sent through a sidecar (Istio skips such pods too)";
+      return [
+        result('warning', `selected, but left alone: hostNetwork: true; ${why}`, w, podField(w, 'spec.hostNetwork')),
+      ];
+    }
+    case 'app-port-twice':
+    case 'app-port-fronted':
+    case 'native-required':
+      return [result('error', decision.detail, w)];
+    default:
+      return [];
+  }
+}
+
+/** A fronted app port also published on the node is a path to the app that skips the sidecar. */
+export function hostPortWarnings(w: Workload, fronts: readonly FrontedPort[]): Result[] {
+  return declaredPorts(w.containers)
+    .filter(
+      (p) => p.hostPort !== undefined && fronts.some((m) => m.appPort === p.containerPort && m.protocol === p.protocol),
+    )
+    .map((p) => {
+      const message = `app port ${p.containerPort} of container "${p.container}" is published on the node as hostPort ${p.hostPort}: that path reaches the app without the sidecar`;
+      return result('warning', message, w, podField(w, `spec.${p.at}.hostPort`));
+    });
+}
