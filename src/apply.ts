@@ -16,7 +16,7 @@ import { isObj, type Obj, type StringMap, sameData } from './objects/shape.js';
 import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
 import type { PolicyPlan } from './plan/policies.js';
 import { sidecarNames } from './plan/seen-by.js';
-import { FunctionError, type Result, result, type Subject } from './results.js';
+import { problem, type Result, result, type Subject } from './results.js';
 
 type Annotations = Record<string, string | undefined>;
 interface Edit {
@@ -51,7 +51,7 @@ export function applyPlan(plan: Plan, items: readonly Item[]): Result[] {
         edit(doc, object);
         const wrong = check((path) => plainAt(doc, object, path, about));
         if (wrong)
-          throw new FunctionError(
+          throw problem(
             `the edit of ${wrong} did not take; nothing was written. Please report this with the input`,
             about,
             wrong,
@@ -98,7 +98,7 @@ const fieldOf = (path: readonly (string | number)[]) =>
 function objectAt(doc: Document, path: readonly (string | number)[], about: Subject): YAMLMap {
   let at: unknown = isAlias(doc.contents) ? doc.contents.resolve(doc) : doc.contents;
   for (const key of path) at = isMap(at) || isSeq(at) ? editable(doc, at, key) : undefined;
-  if (!isMap(at)) throw new FunctionError(`the object at ${fieldOf(path) || 'the top'} is not a mapping`, about);
+  if (!isMap(at)) throw problem(`the object at ${fieldOf(path) || 'the top'} is not a mapping`, about);
   return at;
 }
 
@@ -120,12 +120,7 @@ function mapAt(
       at = created;
       continue;
     }
-    if (!isMap(next))
-      throw new FunctionError(
-        `${fieldOf(path.slice(0, i + 1))} is not a mapping`,
-        about,
-        fieldOf(path.slice(0, i + 1)),
-      );
+    if (!isMap(next)) throw problem('is not a mapping', about, fieldOf(path.slice(0, i + 1)));
     at = next;
   }
   return at;
@@ -135,13 +130,13 @@ function mapAt(
 function listAt(doc: Document, object: YAMLMap, path: readonly string[], about: Subject): YAMLSeq {
   const parentPath = path.slice(0, -1);
   const parent = mapAt(doc, object, parentPath, false, about);
-  if (!parent) throw new FunctionError(`${fieldOf(parentPath)} is missing`, about, fieldOf(parentPath));
+  if (!parent) throw problem('is missing', about, fieldOf(parentPath));
   return seqAt(doc, parent, path.at(-1)!, about, fieldOf(path));
 }
 
 function seqAt(doc: Document, parent: YAMLMap, key: string, about: Subject, field: string): YAMLSeq {
   const node = editable(doc, parent, key);
-  if (!isSeq(node)) throw new FunctionError(`${field} is not a list`, about, field);
+  if (!isSeq(node)) throw problem('is not a list', about, field);
   // Entries that are aliases become copies too, so each entry can be read and edited.
   for (let i = 0; i < node.items.length; i++) editable(doc, node, i);
   return node;
@@ -262,7 +257,7 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
 function initContainersAt(doc: Document, object: YAMLMap, templatePath: readonly string[], about: Subject): YAMLSeq {
   const spec = mapAt(doc, object, [...templatePath, 'spec'], false, about);
   const field = fieldOf([...templatePath, 'spec']);
-  if (!spec) throw new FunctionError(`${field} is missing`, about, field);
+  if (!spec) throw problem('is missing', about, field);
   if (isAbsent(spec.get('initContainers', true))) spec.set('initContainers', doc.createNode([]));
   return seqAt(doc, spec, 'initContainers', about, `${field}.initContainers`);
 }
@@ -282,7 +277,7 @@ function serviceEdit(sp: ServicePlan): Edit | undefined {
         const ports = listAt(doc, object, ['spec', 'ports'], s);
         for (const i of changedPorts) {
           const port = ports.items[i];
-          if (!isMap(port)) throw new FunctionError(`spec.ports[${i}] is not a mapping`, s, `spec.ports[${i}]`);
+          if (!isMap(port)) throw problem(`spec.ports[${i}] is not a mapping`, s, `spec.ports[${i}]`);
           const wanted = sp.targetPorts[i];
           if (wanted === undefined) port.delete('targetPort');
           else port.set('targetPort', wanted);
@@ -316,7 +311,7 @@ function policyEdit(pp: PolicyPlan): Edit | undefined {
         for (const i of changed) {
           const rule = ingress.items[i];
           const field = `spec.ingress[${i}]`;
-          if (!isMap(rule)) throw new FunctionError(`${field} is not a mapping`, policy, field);
+          if (!isMap(rule)) throw problem('is not a mapping', policy, field);
           const wanted = pp.rules[i];
           const now = policy.current.rules[i] ?? [];
           const grows = wanted !== undefined && sameData(wanted.slice(0, now.length), now) && now.length > 0;

@@ -40,21 +40,30 @@ export function result(severity: Severity, message: string, about?: Subject, fie
   };
 }
 
-/** A problem that stops the run where it is found (the input cannot be read further). */
-export class FunctionError extends Error {
-  readonly results: readonly Result[];
-  constructor(message: string, about?: Subject, field?: string) {
-    super(message);
-    this.name = 'FunctionError';
-    this.results = [result('error', message, about, field)];
-  }
-}
-
-/** Several problems found together, each an error result (all config issues, say). */
+/**
+ * The one error type: problems found together, each an error result. A step throws it where it
+ * cannot go on; `collect` turns it back into results. Anything else thrown is a bug, never a
+ * user's problem, and goes on up to be reported as one.
+ */
 export class ResultsError extends Error {
   constructor(readonly results: readonly Result[]) {
     super(results.map((r) => r.message).join('; '));
     this.name = 'ResultsError';
+  }
+}
+
+/** One problem, to throw: its message says what is wrong, `field` says where (never both). */
+export const problem = (message: string, about?: Subject, field?: string): ResultsError =>
+  new ResultsError([result('error', message, about, field)]);
+
+/** Runs a step, adding its problems to `problems` instead of stopping at the first. */
+export function collect<T>(problems: Result[], step: () => T): T | undefined {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof ResultsError)) throw error;
+    problems.push(...error.results);
+    return undefined;
   }
 }
 

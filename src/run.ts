@@ -14,7 +14,7 @@ import { type Inventory, isReadByPlan, takeStock } from './objects/inventory.js'
 import { type InputMode, type ObjectSink, readObjects } from './objects/read.js';
 import { auditPaths } from './plan/audit.js';
 import { planInjection } from './plan/plan.js';
-import { exitCodeOf, FunctionError, formatResult, hasErrors, type Result, ResultsError, result } from './results.js';
+import { collect, exitCodeOf, formatResult, hasErrors, problem, type Result, ResultsError, result } from './results.js';
 
 export interface RunOutput {
   stdout: string;
@@ -28,21 +28,10 @@ const failed = (results: readonly Result[]): Result[] => results.filter((r) => r
 
 /** The results of a problem found on the way, or the problem itself when it is not one of ours. */
 function resultsOf(error: unknown): Result[] {
-  if (error instanceof FunctionError || error instanceof ResultsError) return [...error.results];
+  if (error instanceof ResultsError) return [...error.results];
   if (process.env.INJECT_SIDECAR_DEBUG) console.error(error);
   const message = `internal error: ${(error as Error)?.message ?? String(error)}; please report this with the input that caused it`;
   return [{ severity: 'error', message }];
-}
-
-/** Runs a step, collecting its problems instead of stopping at the first. */
-function collecting<T>(problems: Result[], step: () => T): T | undefined {
-  try {
-    return step();
-  } catch (error) {
-    if (!(error instanceof FunctionError || error instanceof ResultsError)) throw error;
-    problems.push(...error.results);
-    return undefined;
-  }
 }
 
 const stderrOf = (results: readonly Result[]) =>
@@ -83,7 +72,7 @@ function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | u
   // concat, not push(...): a large input has more results than a call has room for arguments.
   results = results.concat(plan.results);
   if (hasErrors(results)) return results;
-  results = results.concat(collecting(results, () => applyPlan(plan, edge.items)) ?? []);
+  results = results.concat(collect(results, () => applyPlan(plan, edge.items)) ?? []);
   for (const [i, object] of plan.added.entries())
     edge.added.push(newItem(object, edge.newItemFormat, `added object ${i + 1}`));
   return results;
@@ -104,7 +93,7 @@ export function runResourceList(input: string | Uint8Array): RunOutput {
     const reader = objectReader('resource-list');
     const list = readResourceList(decodeUtf8(input, 'stdin'), reader.read);
     const problems: Result[] = [...list.problems];
-    const config = collecting(problems, () => readFunctionConfig(list.functionConfig));
+    const config = collect(problems, () => readFunctionConfig(list.functionConfig));
     results = [...problems, ...transform(list, reader.inventory, config)];
     if (!hasErrors(results))
       return {
@@ -131,7 +120,7 @@ export function runStream(
   let results: Result[];
   try {
     const problems: Result[] = [];
-    const read = collecting(problems, () => readConfigFile(configText, configWhere));
+    const read = collect(problems, () => readConfigFile(configText, configWhere));
     const config = read && options.audit ? { ...read, mode: 'audit' as const } : read;
     const reader = objectReader('stream');
     const stream = readStream(decodeUtf8(input, 'stdin'), 'stdin', reader.read);
@@ -153,6 +142,6 @@ function readConfigFile(text: string | Uint8Array, where: string): InjectionConf
   };
   const stream = readStream(decodeUtf8(text, where), where, read, (n) => `${where} (document ${n})`);
   if (stream.problems.length) throw new ResultsError(stream.problems);
-  if (configs.length !== 1) throw new FunctionError(`${where} must hold exactly one SidecarInjection (or ConfigMap)`);
+  if (configs.length !== 1) throw problem(`${where} must hold exactly one SidecarInjection (or ConfigMap)`);
   return readFunctionConfig(configs[0]);
 }

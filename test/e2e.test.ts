@@ -42,7 +42,7 @@ describe('standalone kustomize, KRM exec transformer', () => {
     const r = run(kustomize!, ['build', '--enable-alpha-plugins', '--enable-exec', dir]);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('spec.ports[0].listenPort: a port is 1 to 65535');
+    expect(r.stderr).toContain('invalid config: a port is 1 to 65535 (field spec.ports[0].listenPort)');
     expect(r.stderr).not.toMatch(/\n\s+at .*\.js/);
   });
 });

@@ -47,7 +47,7 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
     'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: 1}\n',
     /items is not a list/,
   ],
-  ['an item that is not a mapping', list('- just a string'), /items\[0\] is not a Kubernetes object/],
+  ['an item that is not a mapping', list('- just a string'), /items\[0\]: not a Kubernetes object/],
   ['an item without kind', list('- apiVersion: v1\n  metadata: {name: x}'), /has no kind/],
   ['an item without apiVersion', list('- kind: Service\n  metadata: {name: x}'), /has no apiVersion/],
   ['an item without metadata', list('- apiVersion: v1\n  kind: Service'), /has no metadata/],
@@ -61,7 +61,7 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
   [
     'containers that are not a list',
     list(itemsOf(deployment('  template:\n    spec:\n      containers: {app: x}\n'))),
-    /spec.template.spec.containers: expected array/,
+    /: expected array, received object \(field spec.template.spec.containers\)$/m,
   ],
   [
     'a container port that is not a number',
@@ -70,12 +70,12 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
         deployment('  template:\n    spec:\n      containers: [{name: a, image: x, ports: [{containerPort: http}]}]\n'),
       ),
     ),
-    /containers\[0\].ports\[0\].containerPort: expected number/,
+    /: expected number, received string \(field spec.template.spec.containers\[0\].ports\[0\].containerPort\)$/m,
   ],
   [
     'a Service port that is not a list',
     list('- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n  spec: {selector: {a: b}, ports: 80}'),
-    /spec.ports: expected array/,
+    /: expected array, received number \(field spec.ports\)$/m,
   ],
   [
     'a tampered status annotation',
@@ -127,23 +127,43 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
   [
     'config: a listen port of the wrong type',
     withPort({ listenPort: '8443' }),
-    /spec.ports\[0\].listenPort: expected number, received string/,
+    /invalid config: expected number, received string \(field spec.ports\[0\].listenPort\)$/m,
   ],
-  ['config: a negative port', withPort({ listenPort: -1 }), /spec.ports\[0\].listenPort: a port is 1 to 65535/],
-  ['config: a port out of range', withPort({ appPort: 70000 }), /spec.ports\[0\].appPort/],
+  [
+    'config: a negative port',
+    withPort({ listenPort: -1 }),
+    /invalid config: a port is 1 to 65535 \(field spec.ports\[0\].listenPort\)$/m,
+  ],
+  [
+    'config: a port out of range',
+    withPort({ appPort: 70000 }),
+    /invalid config: a port is 1 to 65535 \(field spec.ports\[0\].appPort\)$/m,
+  ],
   [
     'config: a port name too long',
     withPort({ name: 'waf-http-listener' }),
-    /spec.ports\[0\].name: a port name has at most 15 characters/,
+    /invalid config: a port name has at most 15 characters \(field spec.ports\[0\].name\)$/m,
   ],
   [
     'config: a port name with bad characters',
     withPort({ name: 'waf_http' }),
-    /spec.ports\[0\].name: a port name has lowercase letters/,
+    /invalid config: a port name has lowercase letters, digits and inner dashes only \(field spec.ports\[0\].name\)$/m,
   ],
-  ['config: an empty container name', withContainer({ name: '' }), /spec.container.name: must not be empty/],
-  ['config: a missing image', withConfig({ container: { name: 'waf' } }), /spec.container.image: an image is required/],
-  ['config: an unknown field', withConfig({ selectr: {} }), /spec.selectr: unknown field/],
+  [
+    'config: an empty container name',
+    withContainer({ name: '' }),
+    /invalid config: must not be empty \(field spec.container.name\)$/m,
+  ],
+  [
+    'config: a missing image',
+    withConfig({ container: { name: 'waf' } }),
+    /invalid config: an image is required \(or a preset\) \(field spec.container.image\)$/m,
+  ],
+  [
+    'config: an unknown field',
+    withConfig({ selectr: {} }),
+    /invalid config: unknown field \(check the spelling\) \(field spec.selectr\)$/m,
+  ],
   [
     'config: an unknown selector operator',
     withConfig({ selector: { matchExpressions: [{ key: 'a', operator: 'Has' }] } }),
@@ -157,19 +177,19 @@ const catalogue: [string, string | Buffer, RegExp, string?][] = [
         { appPort: 3, listenPort: 2 },
       ],
     }),
-    /spec.ports\[1\].listenPort: listenPort 2 collides/,
+    /invalid config: listenPort 2 collides with ports\[0\].listenPort \(field spec.ports\[1\].listenPort\)$/m,
   ],
   [
     'config: a wrong apiVersion',
     list(itemsOf(manifests), { ...configObject, apiVersion: 'v1' }),
-    /apiVersion: must be inject-sidecar.dev\/v1alpha1/,
+    /invalid config: must be inject-sidecar.dev\/v1alpha1 \(field apiVersion\)$/m,
   ],
   [
     'config: a listen port an app container uses',
     withPort({ listenPort: 8080 }),
     /sidecar port 8080\/TCP collides with port 8080/,
   ],
-  ['plain mode: a config file that is not YAML', manifests, /config file .* is not valid YAML/, '{{{'],
+  ['plain mode: a config file that is not YAML', manifests, /config file .*: not valid YAML/, '{{{'],
   ['plain mode: input that is not YAML', 'a: [\n', /not valid YAML/, config],
 ];
 
@@ -187,6 +207,11 @@ describe('hostile and broken input', () => {
     expect(r.stderr).toMatch(/^inject-sidecar: error: /m);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+    // Each line says its field once: in the (field ...) suffix, not again in the message.
+    for (const line of r.stderr.split('\n')) {
+      const field = / \(field (.+)\)$/.exec(line)?.[1];
+      if (field && /[.[]/.test(field)) expect(line.split(field).length - 1, line).toBe(1);
+    }
     expect(r.status).toBe(1);
     if (configText === undefined) expect(parse(r.stdout).items).toEqual([]);
     else expect(r.stdout).toBe('');

@@ -214,7 +214,7 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     const f = run(kustomize, ['build', '--enable-alpha-plugins', dir], { env: path });
     expect(f.status).not.toBe(0);
     expect(f.stdout).toBe('');
-    expect(f.stderr).toContain('spec.ports[0].listenPort: a port is 1 to 65535');
+    expect(f.stderr).toContain('invalid config: a port is 1 to 65535 (field spec.ports[0].listenPort)');
   });
 
   it("the tools image's binary reaches Argo CD's repo-server as the example's init container copies it", () => {

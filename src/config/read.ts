@@ -6,13 +6,13 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type * as z from 'zod/mini';
 import { parseSelectorString } from '../objects/selector.js';
 import { issueResults } from '../objects/shape.js';
-import { FunctionError, ResultsError, result } from '../results.js';
+import { problem, ResultsError, result } from '../results.js';
 import { mergeContainer } from './presets/merge.js';
 import { modsecurityCrs, type Preset, wallarm } from './presets/presets.js';
 import { API_VERSION, type InjectionConfig, sidecarInjectionSchema } from './schema.js';
 
 const configError = (path: string, message: string) =>
-  result('error', `invalid config: ${path === '' ? '' : `${path}: `}${message}`, undefined, path || undefined);
+  result('error', `invalid config: ${message}`, undefined, path || undefined);
 
 function issuesOf(error: z.core.$ZodError, rename: (path: string) => string = (p) => p) {
   return issueResults(error, (path, message) => configError(rename(path), message));
@@ -143,13 +143,13 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
 /** Reads whichever form the function config takes; throws every problem found as error results. */
 export function readFunctionConfig(object: unknown): InjectionConfig {
   if (object === null || object === undefined)
-    throw new FunctionError(
+    throw problem(
       'no functionConfig: pass a SidecarInjection (or a ConfigMap) as the function config',
       undefined,
       'functionConfig',
     );
   if (typeof object !== 'object' || Array.isArray(object))
-    throw new FunctionError('functionConfig is not an object', undefined, 'functionConfig');
+    throw problem('functionConfig is not an object', undefined, 'functionConfig');
   const o = object as { apiVersion?: unknown; kind?: unknown };
   if (o.apiVersion === 'v1' && o.kind === 'ConfigMap')
     return parseConfigMap(object as Parameters<typeof parseConfigMap>[0]);

@@ -14,16 +14,18 @@ import {
   YAMLMap,
   type YAMLSeq,
 } from 'yaml';
-import { FunctionError, type Result } from '../results.js';
+import { collect, problem, type Result } from '../results.js';
 import { type Item, type ItemFormat, keeper, parseItem, printItem, textOf } from './item.js';
 import {
   checkDocument,
   guard,
   isNullScalar,
   locateIn,
+  NOT_AN_OBJECT,
   parseChecked,
   printOptions,
   toPlain,
+  unidentified,
   unresolvedAlias,
 } from './yaml.js';
 import { asWritten, yaml11Safe } from './yaml11.js';
@@ -54,19 +56,15 @@ interface Envelope {
 const STDIN = 'stdin';
 
 export function readResourceList(text: string, visit: ItemVisitor): ResourceListInput {
-  if (text.trim() === '')
-    throw new FunctionError(`${STDIN} is empty: expected a ResourceList (config.kubernetes.io/v1)`);
+  if (text.trim() === '') throw problem(`${STDIN} is empty: expected a ResourceList (config.kubernetes.io/v1)`);
   const layout = scanItems(text);
   const input = layout ? fromLayout(text, layout) : fromWholeDocument(text);
   const keep = keeper();
   input.items.forEach((item, index) => {
-    try {
+    collect(input.problems, () => {
       const doc = parseItem(item);
       if (visit(item, index, doc)) keep(item, doc);
-    } catch (e) {
-      if (!(e instanceof FunctionError)) throw e;
-      input.problems.push(...e.results);
-    }
+    });
   });
   return input;
 }
@@ -91,15 +89,14 @@ export function rejectedResourceList(results: readonly Result[]): string {
 }
 
 function checkEnvelope(root: unknown): YAMLMap {
-  if (!isMap(root))
-    throw new FunctionError(`${STDIN} is not a ResourceList: expected a mapping with kind: ResourceList`);
+  if (!isMap(root)) throw problem(`${STDIN} is not a ResourceList: expected a mapping with kind: ResourceList`);
   const kind = root.get('kind');
   const apiVersion = root.get('apiVersion');
   const known = apiVersion === 'config.kubernetes.io/v1' || apiVersion === 'config.kubernetes.io/v1alpha1';
   if (kind !== 'ResourceList' || !known) {
     const found = `kind ${JSON.stringify(kind ?? null)}, apiVersion ${JSON.stringify(apiVersion ?? null)}`;
     const hint = 'to transform plain manifests, pass the config file as an argument';
-    throw new FunctionError(`${STDIN} is not a ResourceList (found ${found}); ${hint}`, undefined, 'kind');
+    throw problem(`${STDIN} is not a ResourceList (found ${found}); ${hint}`, undefined, 'kind');
   }
   return root;
 }
@@ -242,14 +239,13 @@ function fromWholeDocument(text: string): ResourceListInput {
   const where = STDIN;
   const lineCounter = new LineCounter();
   const docs = guard(where, () => composeAll(text, lineCounter));
-  if (docs.length !== 1)
-    throw new FunctionError(`${STDIN} holds ${docs.length} YAML documents: expected one ResourceList`);
+  if (docs.length !== 1) throw problem(`${STDIN} holds ${docs.length} YAML documents: expected one ResourceList`);
   const doc = docs[0]!;
   checkDocument(doc, text, where, locateIn(lineCounter));
   const root = checkEnvelope(doc.contents);
   const itemsNode = root.get('items', true);
   if (itemsNode !== undefined && !isSeq(itemsNode) && !isNullScalar(itemsNode))
-    throw new FunctionError('items is not a list', undefined, 'items');
+    throw problem('items is not a list', undefined, 'items');
   const options = printOptions(text);
   const format: ItemFormat = { options, entryIndent: options.indentSeq ? 2 : 0 };
   const problems: Result[] = [];
@@ -257,7 +253,7 @@ function fromWholeDocument(text: string): ResourceListInput {
   ((itemsNode as YAMLSeq | undefined)?.items ?? []).forEach((node, i) => {
     const at = `items[${i}]`;
     if (!isMap(node)) {
-      problems.push(new FunctionError(`${at} is not a Kubernetes object (a mapping)`, undefined, at).results[0]!);
+      problems.push(...unidentified(at, NOT_AN_OBJECT).results);
       return;
     }
     let source: string;

@@ -2,10 +2,10 @@
 // Documents are composed one at a time and handed to the visitor as they are, so each is parsed
 // once for reading; a document the function does not change is printed as its own text.
 import { Composer, type Document, isMap, LineCounter, Parser } from 'yaml';
-import { FunctionError, type Result } from '../results.js';
+import { collect, type Result } from '../results.js';
 import { type Item, type ItemFormat, keeper, textOf } from './item.js';
 import type { ItemVisitor } from './resource-list.js';
-import { checkDocument, guard, isNullScalar, locateIn, printOptions } from './yaml.js';
+import { checkDocument, guard, isNullScalar, locateIn, NOT_AN_OBJECT, printOptions, unidentified } from './yaml.js';
 import { asWritten } from './yaml11.js';
 
 export interface StreamInput {
@@ -74,24 +74,23 @@ export function readStream(
     const { doc, source, start } = next.value;
     number++;
     const at = label(number);
-    try {
+    const taken = collect(input.problems, () => {
       checkDocument(doc, source, at, locate);
       if (doc.contents === null || isNullScalar(doc.contents)) {
         input.segments.push({ source }); // an empty document passes through
-        continue;
+        return true;
       }
-      if (!isMap(doc.contents)) throw new FunctionError(`${at} is not a Kubernetes object (a mapping)`);
+      if (!isMap(doc.contents)) throw unidentified(at, NOT_AN_OBJECT);
       const format: ItemFormat = { options: printOptions(source) };
       const origin = { line: lineCounter.linePos(start).line - 1, column: 0 };
       const item: Item = { where: at, source, origin, format, unchanged: source };
       input.items.push(item);
       input.segments.push({ source, item });
       if (visit(item, input.items.length - 1, doc)) keep(item, doc);
-    } catch (e) {
-      if (!(e instanceof FunctionError)) throw e;
-      input.problems.push(...e.results);
-      input.segments.push({ source });
-    }
+      return true;
+    });
+    // A document that cannot be read is printed as it came (a failed run prints nothing anyway).
+    if (!taken) input.segments.push({ source });
   }
   return input;
 }

@@ -12,7 +12,7 @@ import {
   visit,
   type YAMLError,
 } from 'yaml';
-import { FunctionError, type Subject } from '../results.js';
+import { problem, ResultsError, type Subject } from '../results.js';
 import { asWritten } from './yaml11.js';
 
 /** Aliases are legal YAML, but a handful is all a Kubernetes manifest ever needs. */
@@ -27,7 +27,7 @@ export function decodeUtf8(input: string | Uint8Array, where: string): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(input);
   } catch {
     const at = Buffer.from(input).toString('utf8').indexOf('\uFFFD');
-    throw new FunctionError(`${where} is not valid UTF-8 (near character ${at})`);
+    throw unidentified(where, `not valid UTF-8 (near character ${at})`);
   }
 }
 
@@ -39,11 +39,21 @@ export interface Origin {
 
 export const wholeInput: Origin = { line: 0, column: 0 };
 
-function yamlError(error: YAMLError, where: string, position?: { line: number; col: number }): FunctionError {
-  if (/Maximum call stack/.test(error.message)) return new FunctionError(`${where} nests too deeply to parse`);
+/**
+ * A problem with an item or document the function could not identify as an object: named where it
+ * is (`items[3]`, `document 4`, `stdin`), one form for all of them.
+ */
+export const unidentified = (where: string, message: string, field?: string): ResultsError =>
+  problem(`${where}: ${message}`, undefined, field);
+
+export const NOT_AN_OBJECT = 'not a Kubernetes object (a mapping)';
+
+function yamlError(error: YAMLError, where: string, position?: { line: number; col: number }): ResultsError {
+  if (/Maximum call stack/.test(error.message)) return unidentified(where, 'nests too deeply to parse');
   const at = position ? ` at line ${position.line}, column ${position.col}` : '';
-  return new FunctionError(
-    `${where} is not valid YAML${at}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+  return unidentified(
+    where,
+    `not valid YAML${at}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
   );
 }
 
@@ -67,7 +77,7 @@ export function checkDocument(
     },
   });
   if (aliases > MAX_ALIASES)
-    throw new FunctionError(`${where} has more than ${MAX_ALIASES} YAML aliases; refusing to expand them`);
+    throw unidentified(where, `more than ${MAX_ALIASES} YAML aliases; refusing to expand them`);
   if (unresolved !== undefined) throw unresolvedAlias(unresolved, where);
 }
 
@@ -76,9 +86,9 @@ export function guard<T>(where: string, parse: () => T): T {
   try {
     return parse();
   } catch (e) {
-    if (e instanceof FunctionError) throw e;
-    if (e instanceof RangeError) throw new FunctionError(`${where} nests too deeply to parse`);
-    throw new FunctionError(`${where} could not be parsed: ${(e as Error).message}`);
+    if (e instanceof ResultsError) throw e;
+    if (e instanceof RangeError) throw unidentified(where, 'nests too deeply to parse');
+    throw unidentified(where, `could not be parsed: ${(e as Error).message}`);
   }
 }
 
@@ -99,13 +109,11 @@ export function locateIn(lineCounter: LineCounter): (e: YAMLError) => { line: nu
 /** Who an error is about: an identified object, or an item named by where it is (`items[3]`). */
 export type About = Subject | string;
 
-function aboutError(message: string, about: About, field?: string): FunctionError {
-  return typeof about === 'string'
-    ? new FunctionError(`${about}: ${message}`)
-    : new FunctionError(message, about, field);
+function aboutError(message: string, about: About, field?: string): ResultsError {
+  return typeof about === 'string' ? unidentified(about, message) : problem(message, about, field);
 }
 
-export function unresolvedAlias(name: string | undefined, about: About, field?: string): FunctionError {
+export function unresolvedAlias(name: string | undefined, about: About, field?: string): ResultsError {
   const alias = name ? `*${name} ` : '';
   const why = 'anchors do not reach across documents or ResourceList items';
   return aboutError(`YAML alias ${alias}has no anchor before it in this object; ${why}`, about, field);

@@ -1,7 +1,7 @@
 // The plain data the plan works from: every workload and Service of the input, read from its KRM
 // object. A problem with one object is an error result; the others are still read, so one run
 // shows every problem.
-import { type Result, ResultsError, result } from '../results.js';
+import { collect, problem, type Result, result } from '../results.js';
 import { type Autoscaler, isAutoscaler, readAutoscaler } from './autoscaler.js';
 import { isMeshPolicy, type MeshPolicy, readMeshPolicy } from './mesh-policy.js';
 import { isNetworkPolicy, type NetworkPolicy, readNetworkPolicy } from './network-policy.js';
@@ -33,20 +33,14 @@ export const isReadByPlan = (apiVersion: string, kind: string) =>
 
 /** Adds one object to the inventory; its problems become error results there. */
 export function takeStock(inventory: Inventory, object: KrmObject): void {
-  try {
-    readOne(object, inventory);
-  } catch (e) {
-    if (!(e instanceof ResultsError)) throw e;
-    inventory.results.push(...e.results);
-  }
+  collect(inventory.results, () => readOne(object, inventory));
 }
 
 function readOne(object: KrmObject, inventory: Inventory): void {
   const { apiVersion, kind } = object;
   const workloadKind = workloadKindOf(apiVersion, kind);
   if (workloadKind) {
-    if (object.ref.name === '')
-      throw new ResultsError([result('error', 'has no metadata.name', object, 'metadata.name')]);
+    if (object.ref.name === '') throw problem('has no name', object, 'metadata.name');
     inventory.workloads.push(readWorkload(object, workloadKind));
   } else if (isService(apiVersion, kind)) {
     inventory.services.push(readService(object));

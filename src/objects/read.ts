@@ -3,8 +3,8 @@
 // get -o yaml` prints) are read, injected and rewired like top-level ones.
 import { type Document, isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import type { Item } from '../io/item.js';
-import { resolved, toPlain } from '../io/yaml.js';
-import { FunctionError, type ResourceRef, type Result } from '../results.js';
+import { NOT_AN_OBJECT, resolved, toPlain, unidentified } from '../io/yaml.js';
+import { collect, type ResourceRef, type Result, ResultsError, result } from '../results.js';
 import { isObj, type Obj } from './shape.js';
 
 /** Where an object sits: its item, and the path inside the item (empty, or `items[i]` of a List). */
@@ -77,19 +77,14 @@ export function readObjects(
   ) => {
     const field = (f: string) => (at.fieldBase === '' ? f : `${at.fieldBase}.${f}`);
     const fail = (message: string, f: string) => {
-      throw new FunctionError(`${at.name} ${message}`, undefined, field(f));
+      throw unidentified(at.name, message, field(f));
     };
     const map = resolved(doc, node);
-    if (!isMap(map))
-      throw new FunctionError(
-        `${at.name} is not a Kubernetes object (a mapping)`,
-        undefined,
-        at.fieldBase || undefined,
-      );
+    if (!isMap(map)) throw unidentified(at.name, NOT_AN_OBJECT);
     const kind = scalarAt(doc, map, 'kind');
     const apiVersion = scalarAt(doc, map, 'apiVersion');
     if (typeof kind !== 'string' || kind === '') fail('has no kind', 'kind');
-    if (typeof apiVersion !== 'string' || apiVersion === '') fail(`(${kind}) has no apiVersion`, 'apiVersion');
+    if (typeof apiVersion !== 'string' || apiVersion === '') fail(`${kind} has no apiVersion`, 'apiVersion');
     // The whole object as plain data when the plan reads it; otherwise only its metadata.
     const metadataOnly = () => toPlain(doc, map.get('metadata', true), at.name, field('metadata'));
     let plain: unknown;
@@ -97,27 +92,32 @@ export function readObjects(
       try {
         plain = toPlain(doc, map, at.name);
       } catch (e) {
-        // An alias problem below the metadata: name the object it is in.
+        // An alias problem below the metadata (ours, and only ours): name the object it is in.
+        if (!(e instanceof ResultsError)) throw e;
         const meta = metadataOnly();
         const text = (key: string) => (isObj(meta) && typeof meta[key] === 'string' ? (meta[key] as string) : '');
         const ref = { apiVersion: apiVersion as string, kind: kind as string, name: text('name') };
-        const message = (e as Error).message.replace(`${at.name}: `, '');
-        throw new FunctionError(message, { ref: text('namespace') ? { ...ref, namespace: text('namespace') } : ref });
+        const about = { ref: text('namespace') ? { ...ref, namespace: text('namespace') } : ref };
+        throw new ResultsError(
+          e.results.map((r) => result('error', r.message.replace(`${at.name}: `, ''), about, r.field?.path)),
+        );
       }
     }
     const metadata = isObj(plain) ? plain.metadata : metadataOnly();
     const list = isList(apiVersion, kind);
     if (!isObj(metadata) && !(list && (metadata === undefined || metadata === null)))
-      fail(`(${kind}) has no metadata`, 'metadata');
+      fail(`${kind} has no metadata`, 'metadata');
     const meta = isObj(metadata) ? metadata : {};
     const file = fileOf(meta) ?? inherited;
     if (list) {
       const members = resolved(doc, map.get('items', true));
       if (members === undefined || members === null || (isScalar(members) && members.value === null)) return;
-      if (!isSeq(members)) fail('(List) has items that are not a list', 'items');
+      if (!isSeq(members)) fail('List whose items are not a list', 'items');
       (members as { items: unknown[] }).items.forEach((member, i) => {
         const name = mode === 'resource-list' ? `${at.name}.items[${i}]` : `${at.name}, items[${i}]`;
-        collect(() => visit(member, [...path, 'items', i], { name, fieldBase: field(`items[${i}]`) }, file));
+        collect(sink.problems, () =>
+          visit(member, [...path, 'items', i], { name, fieldBase: field(`items[${i}]`) }, file),
+        );
       });
       return;
     }
@@ -143,14 +143,6 @@ export function readObjects(
     }
     sink.take(object);
   };
-  const collect = (read: () => void) => {
-    try {
-      read();
-    } catch (e) {
-      if (!(e instanceof FunctionError)) throw e;
-      sink.problems.push(...e.results);
-    }
-  };
-  collect(() => visit(doc.contents, [], top));
+  collect(sink.problems, () => visit(doc.contents, [], top));
   return read;
 }

@@ -1,7 +1,7 @@
 // Small readers shared by every object kind: plain maps, string maps, shape checks that name the
 // field, and the JSON annotations this function writes to remember what it changed.
 import type * as z from 'zod/mini';
-import { type Result, ResultsError, result, type Subject } from '../results.js';
+import { problem, type Result, ResultsError, result, type Subject } from '../results.js';
 
 export type Obj = Record<string, unknown>;
 /** Labels, annotations, a Service selector: string keys to string values. */
@@ -51,14 +51,14 @@ export function checkShape<T>(schema: z.ZodMiniType<T>, value: unknown, about: S
   throw new ResultsError(
     issueResults(parsed.error, (path, message) => {
       const at = path === '' ? field : below(field, path);
-      return result('error', `${at}: ${message}`, about, at);
+      return result('error', message, about, at);
     }),
   );
 }
 
 export function stringMap(value: unknown, about: Subject, field: string): StringMap {
   if (value === undefined || value === null) return {};
-  if (!isObj(value)) throw new ResultsError([result('error', `${field} is not a map`, about, field)]);
+  if (!isObj(value)) throw problem('is not a map', about, field);
   const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(value)) out[k] = typeof v === 'string' ? v : String(v);
   return out;
