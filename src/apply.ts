@@ -51,11 +51,7 @@ export function applyPlan(plan: Plan, items: readonly Item[]): Result[] {
         edit(doc, object);
         const wrong = check((path) => plainAt(doc, object, path, about));
         if (wrong)
-          throw problem(
-            `the edit of ${wrong} did not take; nothing was written. Please report this with the input`,
-            about,
-            wrong,
-          );
+          throw problem('this edit did not take; nothing was written. Please report this with the input', about, wrong);
         for (const d of settleYaml11(object)) warnings.push(result('warning', d.message, about, d.field));
       }
     });

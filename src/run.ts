@@ -41,7 +41,7 @@ const stderrOf = (results: readonly Result[]) =>
     .join('');
 
 /** Reads each item's objects into the inventory as the edge hands the item over. */
-function objectReader(mode: InputMode) {
+export function objectReader(mode: InputMode) {
   const inventory: Inventory = {
     workloads: [],
     services: [],

@@ -196,3 +196,38 @@ describe('apply: minimal edits', () => {
     expect(runStream(c, 'config', out.stdout).stdout).toBe(out.stdout);
   });
 });
+
+describe('apply: the read-back guard', () => {
+  it('fails, naming the field, when an edit does not give what the plan said', async () => {
+    const { applyPlan } = await import('../src/apply.js');
+    const { readFunctionConfig } = await import('../src/config/read.js');
+    const { readStream } = await import('../src/io/stream.js');
+    const { planInjection } = await import('../src/plan/plan.js');
+    const { objectReader } = await import('../src/run.js');
+    const { ResultsError } = await import('../src/results.js');
+    const { parse } = await import('yaml');
+    // The plan is made for one text and applied to another, whose pod already has a container of
+    // the sidecar's name: after the edit there are two, which is not what the plan said.
+    const reader = objectReader('stream');
+    readStream(workload, 'stdin', reader.read);
+    const plan = planInjection(readFunctionConfig(parse(config)), reader.inventory);
+    const other = workload.replace('containers: [{name: app,', 'containers: [{name: waf, image: x}, {name: app,');
+    const { items } = readStream(other, 'stdin', () => false);
+    let thrown: unknown;
+    try {
+      applyPlan(plan, items);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ResultsError);
+    expect((thrown as InstanceType<typeof ResultsError>).results).toEqual([
+      {
+        severity: 'error',
+        message: 'this edit did not take; nothing was written. Please report this with the input',
+        resourceRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        field: { path: 'spec.template.spec.containers' },
+      },
+    ]);
+    expect(items[0]!.edited).toBeUndefined();
+  });
+});

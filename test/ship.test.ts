@@ -293,9 +293,15 @@ describe('README', () => {
     'Dockerfile',
   ];
   it.each(routes)('links %s', (route) => expect(readme).toContain(`](${route})`));
-  it.each(
-    readdirSync(join(repo, 'examples'), { recursive: true, withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(d.parentPath, d.name, 'README.md')))
-      .map((d) => join(d.parentPath, d.name).slice(repo.length + 1)),
-  )('%s has a README', (dir) => expect(readFileSync(join(repo, dir, 'README.md'), 'utf8').length).toBeGreaterThan(100));
+  // Every example, and every Argo CD route, is a folder of its own with a README that says how to run it.
+  const subfolders = (dir: string) =>
+    readdirSync(join(repo, dir), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => `${dir}/${d.name}`);
+  const examples = [...subfolders('examples'), ...subfolders('examples/argocd')];
+  it('finds every example', () => expect(examples.length).toBeGreaterThanOrEqual(8));
+  it.each(examples)('%s has a README', (dir) => {
+    expect(existsSync(join(repo, dir, 'README.md')), `${dir}/README.md`).toBe(true);
+    expect(readFileSync(join(repo, dir, 'README.md'), 'utf8').length).toBeGreaterThan(100);
+  });
 });
