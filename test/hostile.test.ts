@@ -237,9 +237,8 @@ describe('hostile and broken input', () => {
 
   // A large plain stream in a bounded heap. Measured on the 2-core machine, idle: 10 MB in a
   // 640 MB heap takes about 19 s (peak RSS 660 MB); in 320 MB it runs out, as the `yaml` library's
-  // own whole-document round trip of it does. (It was 20 MB, 40 s idle and two minutes with both
-  // cores busy: too much of the suite's five minutes. The bench measures larger inputs.) The timeout
-  // is for a runaway on a slow, busy machine, not a speed goal.
+  // own whole-document round trip of it does. The bench measures larger inputs; the timeout is for a
+  // runaway on a slow, busy machine, not a speed goal.
   it('transforms a 10 MB input in a 640 MB heap', { timeout: 600_000 }, () => {
     const docs: string[] = [];
     let size = 0;

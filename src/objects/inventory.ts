@@ -1,5 +1,5 @@
-// The plain data the plan works from: every workload and Service of the input, read from its KRM
-// object. A problem with one object is an error result; the others are still read, so one run
+// The plain data the plan works from: every workload, Service, NetworkPolicy, HPA, route and mesh
+// authorization of the input, read from its KRM object. A problem with one object is an error result; the others are still read, so one run
 // shows every problem.
 import { collect, problem, type Result, result } from '../results.js';
 import { type Autoscaler, isAutoscaler, readAutoscaler } from './autoscaler.js';

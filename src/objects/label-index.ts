@@ -8,7 +8,7 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { matchesSelector } from './selector.js';
 import { groupBy, type StringMap } from './shape.js';
 
-/** A namespace as policies compare them: unset and empty are the same. */
+/** A namespace as a key: an object without one is in a namespace of its own (refs never hold ''). */
 const nsKey = (namespace: string | undefined) => namespace ?? '';
 const pairKey = (namespace: string | undefined, key: string, value: string) =>
   `${nsKey(namespace)}\u0000${key}\u0000${value}`;

@@ -9,7 +9,7 @@ import type { KrmObject } from './read.js';
 import { isObj } from './shape.js';
 
 export interface MeshPolicy extends Subject {
-  /** Which pods it is about; undefined selects every pod of its namespace (Istio without a selector). */
+  /** Which pods it is about; an empty selector selects every pod of its namespace (Istio without one). */
   podSelector: LabelSelector;
   ports: { port: IntOrString; field: string }[];
 }

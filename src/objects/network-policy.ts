@@ -1,6 +1,6 @@
-// NetworkPolicies as plain data: which pods they select and what their ingress rules admit, with
-// the ports an earlier run added (or removed) taken back out, so the plan starts from what the
-// user wrote.
+// NetworkPolicies as plain data: which pods they select, what their ingress rules admit, and every
+// injection's record of the ports it added or removed. plan/seen-by.ts takes one injection's
+// earlier changes back out, so the plan starts from what the user wrote.
 
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import * as z from 'zod/mini';

@@ -1,4 +1,5 @@
-// Services as plain data, with any earlier rewiring taken back out so the plan starts from what the
+// Services as plain data: ports, selector, and every injection's rewired-ports record as written.
+// plan/seen-by.ts takes one injection's earlier rewiring back out, so the plan starts from what the
 // user wrote.
 import * as z from 'zod/mini';
 import { REWIRED } from '../annotations.js';

@@ -1,6 +1,9 @@
-// The pure core. From the config, the workloads and the Services as plain data: decide which
-// workloads get the sidecar (decide.ts), build it (sidecar.ts), and move each paired Service's
-// targetPort (rewire.ts). Nothing here touches YAML; every outcome is a result value.
+// The pure core, wired in one place. Each object as this injection finds it (seen-by.ts); which
+// workloads get the sidecar (decide.ts) and the sidecar itself (sidecar.ts); what each workload has
+// and fronts (workload.ts), which every later planner reads: Services (pairing.ts, rewire.ts),
+// NetworkPolicies (policies.ts), HPAs (autoscalers.ts), routes (routes.ts), mesh authorizations
+// (mesh-policies.ts), Rollouts (rollouts.ts), and the config's own warnings (security.ts). Nothing
+// here touches YAML; every outcome is a result value.
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { InjectionConfig } from '../config/schema.js';
 import type { Autoscaler } from '../objects/autoscaler.js';
