@@ -12,7 +12,7 @@ import { dropItem, editItem, type Item } from './io/item.js';
 import { toPlain } from './io/yaml.js';
 import { settleYaml11 } from './io/yaml11.js';
 import type { ObjectAt } from './objects/read.js';
-import { isObj, type Obj, type StringMap, sameData } from './objects/shape.js';
+import { addTo, isObj, type Obj, type StringMap, sameData } from './objects/shape.js';
 import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
 import type { PolicyPlan } from './plan/policies.js';
 import { sidecarNames } from './plan/seen-by.js';
@@ -36,10 +36,7 @@ export function applyPlan(plan: Plan, items: readonly Item[]): Result[] {
   for (const at of plan.dropped) dropItem(items[at.item]!);
   const edits = new Map<number, Edit[]>();
   const add = (edit: Edit | undefined) => {
-    if (!edit) return;
-    const list = edits.get(edit.at.item);
-    if (list) list.push(edit);
-    else edits.set(edit.at.item, [edit]);
+    if (edit) addTo(edits, edit.at.item, edit);
   };
   for (const wp of plan.workloads) add(workloadEdit(wp));
   for (const sp of plan.services) add(serviceEdit(sp));
@@ -261,10 +258,10 @@ function initContainersAt(doc: Document, object: YAMLMap, templatePath: readonly
 function serviceEdit(sp: ServicePlan): Edit | undefined {
   const { service: s } = sp;
   const { current } = s;
-  const { record } = sp;
+  const { annotation } = sp;
   const changedPorts = sp.targetPorts.flatMap((t, i) => ((t ?? undefined) !== current.targetPorts[i] ? [i] : []));
-  const annotations = record !== current.rewired ? { [REWIRED]: record } : {};
-  if (changedPorts.length === 0 && record === current.rewired) return undefined;
+  const annotations = annotation !== current.rewired ? { [REWIRED]: annotation } : {};
+  if (changedPorts.length === 0 && annotation === current.rewired) return undefined;
   return {
     about: s,
     at: s.at,
@@ -294,10 +291,10 @@ function serviceEdit(sp: ServicePlan): Edit | undefined {
 /** Only the ingress rules whose ports change: new entries appended where the rule only grows. */
 function policyEdit(pp: PolicyPlan): Edit | undefined {
   const { policy } = pp;
-  const { record } = pp;
+  const { annotation } = pp;
   const changed = pp.rules.flatMap((ports, i) => (sameData(ports, policy.current.rules[i]) ? [] : [i]));
-  const annotations = record !== policy.current.record ? { [POLICY_PORTS]: record } : {};
-  if (changed.length === 0 && record === policy.current.record) return undefined;
+  const annotations = annotation !== policy.current.annotation ? { [POLICY_PORTS]: annotation } : {};
+  if (changed.length === 0 && annotation === policy.current.annotation) return undefined;
   return {
     about: policy,
     at: policy.at,

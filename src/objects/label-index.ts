@@ -6,7 +6,7 @@
 // large run: 2,000 policies x 2,000 workloads.)
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { matchesSelector } from './selector.js';
-import { groupBy, type StringMap } from './shape.js';
+import { addTo, groupBy, type StringMap } from './shape.js';
 
 /** A namespace as a key: an object without one is in a namespace of its own (refs never hold ''). */
 const nsKey = (namespace: string | undefined) => namespace ?? '';
@@ -24,9 +24,7 @@ export function labelIndex<T>(
   for (const item of items) {
     for (const [key, value] of Object.entries(labelsOf(item))) {
       const k = pairKey(namespaceOf(item), key, value);
-      const list = byPair.get(k);
-      if (list) list.push(item);
-      else byPair.set(k, [item]);
+      addTo(byPair, k, item);
     }
   }
   return (namespace, selector) => {

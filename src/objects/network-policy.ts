@@ -40,7 +40,7 @@ export interface NetworkPolicy extends Subject {
   /** Seen by one injection: its own earlier change of each rule, by rule index. */
   earlier?: ReadonlyMap<number, RuleRecord>;
   /** What the object holds now, for the apply step to change only what differs. */
-  current: { rules: (readonly PolicyPort[] | undefined)[]; record?: string };
+  current: { rules: (readonly PolicyPort[] | undefined)[]; annotation?: string };
   /** Set on a policy this function generated: the injection's name, and the whole object. */
   generated?: { by: string; object: Obj };
 }
@@ -97,7 +97,7 @@ export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
     records: Object.fromEntries(Object.entries(records).map(([name, list]) => [name, list.map(asChange)])),
     current: {
       rules: current,
-      ...(annotations[POLICY_PORTS] !== undefined ? { record: annotations[POLICY_PORTS] } : {}),
+      ...(annotations[POLICY_PORTS] !== undefined ? { annotation: annotations[POLICY_PORTS] } : {}),
     },
     ...(annotations[GENERATED_BY] !== undefined ? { generated: { by: annotations[GENERATED_BY], object: plain } } : {}),
   };

@@ -15,6 +15,7 @@ import {
   serviceTarget,
 } from '../objects/ports.js';
 import type { Service } from '../objects/service.js';
+import { addTo } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
 import { isSelected } from './decide.js';
@@ -106,11 +107,7 @@ function guardingPolicies(policies: readonly NetworkPolicy[], workloads: readonl
   );
   const guarding = new Map<Workload, NetworkPolicy[]>();
   for (const p of policies.filter((p) => p.restrictsIngress))
-    for (const w of select(p.ref.namespace, p.podSelector)) {
-      const list = guarding.get(w);
-      if (list) list.push(p);
-      else guarding.set(w, [p]);
-    }
+    for (const w of select(p.ref.namespace, p.podSelector)) addTo(guarding, w, p);
   return guarding;
 }
 

@@ -7,6 +7,7 @@
 // all), so each workload looks up only the Services that could match it.
 import { matchesServiceSelector } from '../objects/selector.js';
 import type { Service } from '../objects/service.js';
+import { addTo } from '../objects/shape.js';
 import type { WorkloadObject } from '../objects/workload.js';
 
 export interface Pairing<W> {
@@ -36,9 +37,7 @@ export function pairServices<W extends WorkloadObject>(
       const key = pairKey(s.ref.namespace, k, v);
       if (rarest === undefined || frequency.get(key)! < frequency.get(rarest)!) rarest = key;
     }
-    const list = index.get(rarest!);
-    if (list) list.push(s);
-    else index.set(rarest!, [s]);
+    addTo(index, rarest!, s);
   }
   const servicesOf = new Map<W, Service[]>();
   const workloadsOf = new Map<Service, W[]>(services.map((s) => [s, []]));

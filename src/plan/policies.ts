@@ -25,7 +25,7 @@ export interface PolicyPlan {
   /** This injection's changed rules. */
   records: RuleRecord[];
   /** The annotation as it should be: every injection's record, this one's updated. */
-  record?: string;
+  annotation?: string;
 }
 
 export interface PoliciesPlan {
@@ -55,7 +55,7 @@ export function planPolicies(
     const { records } = plan;
     return {
       ...plan,
-      record: recordsAnnotation(config.name, policy.records, records.length ? records : undefined),
+      annotation: recordsAnnotation(config.name, policy.records, records.length ? records : undefined),
     };
   });
   const wanted =
@@ -229,14 +229,14 @@ export function admits(
   port: number,
   protocol: Protocol,
   w: Workload,
-  sidecarNames: ReadonlyMap<string, number> = new Map(),
+  listenPortsByName: ReadonlyMap<string, number> = new Map(),
 ): boolean {
   if (protocolOf(entry) !== protocol) return false;
   if (entry.port === undefined) return true;
   if (typeof entry.port === 'string') {
     const resolved =
       resolvePort(entry.port, declaredPorts(appContainersOf(runningContainers(w))), protocol) ??
-      sidecarNames.get(entry.port);
+      listenPortsByName.get(entry.port);
     return resolved === port;
   }
   return entry.endPort !== undefined ? entry.port <= port && port <= entry.endPort : entry.port === port;
@@ -246,10 +246,10 @@ export function admits(
 function movedPorts(ports: readonly PolicyPort[], injected: readonly PlannedWorkload[]): Moved[] {
   const moved: Moved[] = [];
   for (const { workload, fronts } of injected) {
-    const sidecarNames = new Map(fronts.filter((m) => m.name).map((m) => [m.name!, m.listenPort]));
+    const listenPortsByName = new Map(fronts.filter((m) => m.name).map((m) => [m.name!, m.listenPort]));
     for (const m of fronts) {
-      if (!ports.some((e) => admits(e, m.appPort, m.protocol, workload, sidecarNames))) continue;
-      if (ports.some((e) => admits(e, m.listenPort, m.protocol, workload, sidecarNames))) continue;
+      if (!ports.some((e) => admits(e, m.appPort, m.protocol, workload, listenPortsByName))) continue;
+      if (ports.some((e) => admits(e, m.listenPort, m.protocol, workload, listenPortsByName))) continue;
       if (!moved.some((x) => x.listenPort === m.listenPort && x.protocol === m.protocol)) moved.push(m);
     }
   }

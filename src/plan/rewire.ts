@@ -16,7 +16,7 @@ export interface ServicePlan {
   /** This injection's rewired ports. */
   rewired: RewiredPort[];
   /** The rewired-ports annotation as it should be: every injection's record, this one's updated. */
-  record?: string;
+  annotation?: string;
   /** Ports left on an app port of a workload that has the sidecar: their traffic bypasses it. */
   bypass: ServicePort[];
 }
@@ -31,9 +31,9 @@ export function planService(
 ): { plan: ServicePlan; results: Result[] } {
   // Ports this injection rewired and another one now fronts (a chain) stay as they are, recorded.
   const covered = [...(service.covered?.values() ?? [])];
-  const withRecord = (plan: Omit<ServicePlan, 'record'>): ServicePlan => ({
+  const withRecord = (plan: Omit<ServicePlan, 'annotation'>): ServicePlan => ({
     ...plan,
-    record: recordsAnnotation(name, service.records, plan.rewired.length ? plan.rewired : undefined),
+    annotation: recordsAnnotation(name, service.records, plan.rewired.length ? plan.rewired : undefined),
   });
   const unchanged = {
     service,
@@ -49,7 +49,7 @@ export function planService(
     const bypass = service.ports.filter((sp) => listenPortFor(sp, injected) !== undefined);
     return { plan: withRecord({ ...unchanged, bypass }), results: [skipped] };
   }
-  const plan: Omit<ServicePlan, 'record'> = { service, targetPorts: [], rewired: [], bypass: [] };
+  const plan: Omit<ServicePlan, 'annotation'> = { service, targetPorts: [], rewired: [], bypass: [] };
   const results: Result[] = [];
   service.ports.forEach((sp, i) => {
     const field = `spec.ports[${i}].targetPort`;
