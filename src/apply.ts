@@ -10,7 +10,7 @@ import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit, type 
 import { POLICY_PORTS, REWIRED } from './annotations.js';
 import { dropItem, editItem, type Item } from './io/item.js';
 import { toPlain } from './io/yaml.js';
-import { settleYaml11 } from './io/yaml11.js';
+import { plainOnlyIn12, settleYaml11 } from './io/yaml11.js';
 import type { ObjectAt } from './objects/read.js';
 import { addTo, isObj, type Obj, type StringMap, sameData } from './objects/shape.js';
 import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
@@ -82,6 +82,14 @@ function plainAt(doc: Document, object: YAMLMap, path: readonly (string | number
     at = isAlias(node) ? node.resolve(doc) : node;
   }
   return toPlain(doc, at, about);
+}
+
+/** Whether plain data holds a string that YAML 1.2 writes plain and YAML 1.1 reads as another type. */
+function holdsYaml11Ambiguity(value: unknown): boolean {
+  if (typeof value === 'string') return plainOnlyIn12(value);
+  if (Array.isArray(value)) return value.some(holdsYaml11Ambiguity);
+  if (isObj(value)) return Object.entries(value).some(([k, v]) => plainOnlyIn12(k) || holdsYaml11Ambiguity(v));
+  return false;
 }
 
 const isAbsent = (node: unknown) => node === undefined || node === null || (isScalar(node) && node.value === null);
@@ -188,7 +196,11 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
   const { workload: w, sidecar, native } = wp;
   const current = w.current.sidecar;
   const inPlace = current?.inPlace === true && current.native === native;
-  const sidecarInPlace = sidecar !== undefined && inPlace && sameData(current?.container, sidecar);
+  // A sidecar holding a string YAML 1.1 reads as another type is written anew each run, quoted: an
+  // earlier version of this function wrote such strings plain (`value: On`), and a kpt package
+  // rendered in place keeps its output.
+  const rewrite = sidecar !== undefined && holdsYaml11Ambiguity(sidecar);
+  const sidecarInPlace = sidecar !== undefined && inPlace && sameData(current?.container, sidecar) && !rewrite;
   const sidecarChanges = (sidecar !== undefined || current !== undefined) && !sidecarInPlace;
   const annotations = annotationChanges(w.current.podAnnotations, wp.podAnnotations);
   if (!sidecarChanges && Object.keys(annotations).length === 0) return undefined;
@@ -211,7 +223,7 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
         }
         if (sidecar) {
           // An unchanged sidecar that is only out of place moves as it was written.
-          const unchanged = old !== undefined && sameData(current?.container, sidecar);
+          const unchanged = old !== undefined && sameData(current?.container, sidecar) && !rewrite;
           const node = unchanged ? old : doc.createNode(sidecar, { aliasDuplicateObjects: false });
           const list = native
             ? initContainersAt(doc, object, templatePath, w)

@@ -55,6 +55,14 @@ function yaml12Reading(text: string): unknown {
 /** Whether this string, written plain, would reach a YAML 1.1 reader as something else. */
 export const ambiguousIn11 = (value: string): boolean => yaml11Tags().some((t) => t.test!.test(value));
 
+/**
+ * A string the `yaml` library writes plain (YAML 1.2 reads it as a string) that a YAML 1.1 reader
+ * takes for another type: `On`, `no`, `0755`, `1:20`. What an earlier version of this function
+ * wrote unquoted.
+ */
+export const plainOnlyIn12 = (value: string): boolean =>
+  ambiguousIn11(value) && typeof yaml12Reading(value) === 'string';
+
 const sameReading = (a: unknown, b: unknown) =>
   a === b ||
   (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b)) ||
