@@ -77,6 +77,8 @@ describe('kpt fn render --allow-exec, in place', () => {
     expect(second.status, second.stderr).toBe(0);
     expect(snapshot(dir)).toEqual(before);
   });
+  // One failed render is enough: every failure class (bad config, unreadable item, a collision, a
+  // tampered annotation) is a golden case that exits 1 with no items, and kpt writes nothing then.
   it.skipIf(!kpt)('fails on a bad config and leaves every file byte-identical', () => {
     const dir = tempCopy(join(repo, 'examples/kpt'));
     const waf = join(dir, 'waf.yaml');
