@@ -1,6 +1,6 @@
 // Hostile and broken input, through the real executable: every case exits 1 with a message that
-// names the problem, no stack trace and no items on stdout; kpt's files stay byte-identical after
-// a failed render; bombs end quickly in bounded memory; a 10 MB input runs in a bounded heap.
+// names the problem (each field once), no stack trace and no items on stdout; bombs end quickly in
+// bounded memory; a 10 MB input runs in a bounded heap.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
