@@ -84,6 +84,16 @@ function plainAt(doc: Document, object: YAMLMap, path: readonly (string | number
   return toPlain(doc, at, about);
 }
 
+/** The sidecar as it was written, with each plain string YAML 1.1 reads as another type quoted. */
+function quotePlainOnlyIn12(node: Node): void {
+  visit(node, {
+    Scalar(_, scalar) {
+      if (scalar.type === 'PLAIN' && typeof scalar.value === 'string' && plainOnlyIn12(scalar.value))
+        scalar.type = 'QUOTE_DOUBLE';
+    },
+  });
+}
+
 /** Whether plain data holds a string that YAML 1.2 writes plain and YAML 1.1 reads as another type. */
 function holdsYaml11Ambiguity(value: unknown): boolean {
   if (typeof value === 'string') return plainOnlyIn12(value);
@@ -196,14 +206,14 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
   const { workload: w, sidecar, native } = wp;
   const current = w.current.sidecar;
   const inPlace = current?.inPlace === true && current.native === native;
-  // A sidecar holding a string YAML 1.1 reads as another type is written anew each run, quoted: an
-  // earlier version of this function wrote such strings plain (`value: On`), and a kpt package
-  // rendered in place keeps its output.
+  // A sidecar holding a string YAML 1.1 reads as another type is edited each run, to quote it where
+  // it stands: an earlier version of this function wrote such strings plain (`value: On`), and a
+  // kpt package rendered in place keeps its output. Nothing else in it changes.
   const rewrite = sidecar !== undefined && holdsYaml11Ambiguity(sidecar);
-  const sidecarInPlace = sidecar !== undefined && inPlace && sameData(current?.container, sidecar) && !rewrite;
+  const sidecarInPlace = sidecar !== undefined && inPlace && sameData(current?.container, sidecar);
   const sidecarChanges = (sidecar !== undefined || current !== undefined) && !sidecarInPlace;
   const annotations = annotationChanges(w.current.podAnnotations, wp.podAnnotations);
-  if (!sidecarChanges && Object.keys(annotations).length === 0) return undefined;
+  if (!sidecarChanges && !rewrite && Object.keys(annotations).length === 0) return undefined;
   const templatePath = w.kind.podTemplatePath;
   const listPath = (native: boolean) => [...templatePath, 'spec', native ? 'initContainers' : 'containers'];
   const theirs = sidecarNames(w.others);
@@ -223,8 +233,9 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
         }
         if (sidecar) {
           // An unchanged sidecar that is only out of place moves as it was written.
-          const unchanged = old !== undefined && sameData(current?.container, sidecar) && !rewrite;
+          const unchanged = old !== undefined && sameData(current?.container, sidecar);
           const node = unchanged ? old : doc.createNode(sidecar, { aliasDuplicateObjects: false });
+          if (unchanged && rewrite) quotePlainOnlyIn12(node as Node);
           const list = native
             ? initContainersAt(doc, object, templatePath, w)
             : listAt(doc, object, listPath(false), w);
@@ -234,6 +245,10 @@ function workloadEdit(wp: WorkloadPlan): Edit | undefined {
           }
           list.items.splice(at, 0, node);
         }
+      } else if (rewrite && current) {
+        const list = listAt(doc, object, listPath(current.native), w);
+        const node = list.items.find((c) => nameOf(c) === current.container.name);
+        if (node) quotePlainOnlyIn12(node as Node);
       }
       editAnnotations(doc, object, [...templatePath, 'metadata'], annotations, w);
     },
