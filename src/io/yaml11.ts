@@ -78,6 +78,9 @@ function describe(value: unknown): string {
   return `the string ${JSON.stringify(value)}`;
 }
 
+/** How every text YAML 1.1 reads as other than a string begins (`~`, a digit, a sign, a dot, y/n/on/off/true/false/null). */
+const MAYBE_AMBIGUOUS = /^(?:[-+.~0-9]|[yYnNoOtTfF])/;
+
 /** A plain scalar the user wrote that YAML 1.1 and 1.2 read differently. */
 export interface Yaml11Difference {
   field: string;
@@ -102,14 +105,16 @@ export function settleYaml11(object: Node): Yaml11Difference[] {
     const asWritten =
       node.range !== undefined &&
       node.range !== null &&
-      (node.type !== 'PLAIN' || sameReading(yaml12Reading(String(node.source)), node.value));
+      (node.type !== 'PLAIN' ||
+        node.source === node.value ||
+        sameReading(yaml12Reading(String(node.source)), node.value));
     if (!asWritten) {
       if (typeof node.value === 'string' && (node.type === undefined || node.type === 'PLAIN')) {
         if (ambiguousIn11(node.value)) node.type = 'QUOTE_DOUBLE';
       }
       return;
     }
-    if (node.type !== 'PLAIN' || typeof node.source !== 'string') return;
+    if (node.type !== 'PLAIN' || typeof node.source !== 'string' || !MAYBE_AMBIGUOUS.test(node.source)) return;
     const reading = yaml11Reading(node.source);
     if (sameReading(reading, node.value)) return;
     const what = isKey ? 'key' : 'value';
