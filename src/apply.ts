@@ -10,7 +10,7 @@ import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit, type 
 import { POLICY_PORTS, REWIRED } from './annotations.js';
 import { dropItem, editItem, type Item } from './io/item.js';
 import { toPlain } from './io/yaml.js';
-import { plainOnlyIn12, settleYaml11 } from './io/yaml11.js';
+import { holdsYaml11Ambiguity, quotePlainOnlyIn12, settleYaml11 } from './io/yaml11.js';
 import type { ObjectAt } from './objects/read.js';
 import { addTo, isObj, type Obj, type StringMap, sameData } from './objects/shape.js';
 import type { Plan, ServicePlan, WorkloadPlan } from './plan/plan.js';
@@ -82,24 +82,6 @@ function plainAt(doc: Document, object: YAMLMap, path: readonly (string | number
     at = isAlias(node) ? node.resolve(doc) : node;
   }
   return toPlain(doc, at, about);
-}
-
-/** The sidecar as it was written, with each plain string YAML 1.1 reads as another type quoted. */
-function quotePlainOnlyIn12(node: Node): void {
-  visit(node, {
-    Scalar(_, scalar) {
-      if (scalar.type === 'PLAIN' && typeof scalar.value === 'string' && plainOnlyIn12(scalar.value))
-        scalar.type = 'QUOTE_DOUBLE';
-    },
-  });
-}
-
-/** Whether plain data holds a string that YAML 1.2 writes plain and YAML 1.1 reads as another type. */
-function holdsYaml11Ambiguity(value: unknown): boolean {
-  if (typeof value === 'string') return plainOnlyIn12(value);
-  if (Array.isArray(value)) return value.some(holdsYaml11Ambiguity);
-  if (isObj(value)) return Object.entries(value).some(([k, v]) => plainOnlyIn12(k) || holdsYaml11Ambiguity(v));
-  return false;
 }
 
 const isAbsent = (node: unknown) => node === undefined || node === null || (isScalar(node) && node.value === null);

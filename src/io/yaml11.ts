@@ -14,6 +14,7 @@ import {
   type Node,
   type Scalar,
   type SchemaOptions,
+  visit,
 } from 'yaml';
 
 interface ScalarTag {
@@ -60,8 +61,7 @@ export const ambiguousIn11 = (value: string): boolean => yaml11Tags().some((t) =
  * takes for another type: `On`, `no`, `0755`, `1:20`. What an earlier version of this function
  * wrote unquoted.
  */
-export const plainOnlyIn12 = (value: string): boolean =>
-  ambiguousIn11(value) && typeof yaml12Reading(value) === 'string';
+const plainOnlyIn12 = (value: string): boolean => ambiguousIn11(value) && typeof yaml12Reading(value) === 'string';
 
 const sameReading = (a: unknown, b: unknown) =>
   a === b ||
@@ -142,6 +142,27 @@ export function settleYaml11(object: Node): Yaml11Difference[] {
   };
   walk(object, '');
   return found;
+}
+
+/** A node as it was written, with each plain string YAML 1.1 reads as another type quoted. */
+export function quotePlainOnlyIn12(node: Node): void {
+  visit(node, {
+    Scalar(_, scalar) {
+      if (scalar.type === 'PLAIN' && typeof scalar.value === 'string' && plainOnlyIn12(scalar.value))
+        scalar.type = 'QUOTE_DOUBLE';
+    },
+  });
+}
+
+/** Whether plain data holds a string that YAML 1.2 writes plain and YAML 1.1 reads as another type. */
+export function holdsYaml11Ambiguity(value: unknown): boolean {
+  if (typeof value === 'string') return plainOnlyIn12(value);
+  if (Array.isArray(value)) return value.some(holdsYaml11Ambiguity);
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value as Record<string, unknown>).some(
+      ([k, v]) => plainOnlyIn12(k) || holdsYaml11Ambiguity(v),
+    );
+  return false;
 }
 
 /**
