@@ -3,7 +3,7 @@
 // problem is a result; the exit code derives from them, and an error leaves nothing half-done.
 
 import type { Document } from 'yaml';
-import { applyPlan } from './apply.js';
+import { applyPlan } from './apply/apply.js';
 import { readFunctionConfig } from './config/read.js';
 import type { InjectionConfig } from './config/schema.js';
 import { type Item, type ItemFormat, newItem } from './io/item.js';

@@ -199,7 +199,7 @@ describe('apply: minimal edits', () => {
 
 describe('apply: the read-back guard', () => {
   it('fails, naming the field, when an edit does not give what the plan said', async () => {
-    const { applyPlan } = await import('../src/apply.js');
+    const { applyPlan } = await import('../src/apply/apply.js');
     const { readFunctionConfig } = await import('../src/config/read.js');
     const { readStream } = await import('../src/io/stream.js');
     const { planInjection } = await import('../src/plan/plan.js');

@@ -116,9 +116,10 @@ export interface WorkloadObject extends Subject {
 /** Where a sidecar sits in the pod now. */
 export interface SidecarPlace {
   container: Container;
+  /** In initContainers (a native sidecar), else in containers. */
   native: boolean;
-  /** Only sidecars of this function follow it in its list (regular), or precede it (native). */
-  inPlace: boolean;
+  /** Its index in that list, as written. */
+  index: number;
 }
 
 /**

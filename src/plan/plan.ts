@@ -26,15 +26,23 @@ import { routeWarnings } from './routes.js';
 import { sidecarConfigWarnings } from './security.js';
 import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
-import { brokenChains, frontsAny, hostPortWarnings, planned, whyNoSidecar } from './workload.js';
+import {
+  brokenChains,
+  frontsAny,
+  hostPortWarnings,
+  planned,
+  type SidecarSlot,
+  slotOf,
+  whyNoSidecar,
+} from './workload.js';
 
 export interface WorkloadPlan {
   workload: Workload;
   decision: SidecarDecision;
   /** The sidecar to have in the pod, or undefined for none. */
   sidecar?: Container;
-  /** Native: first in initContainers (after other injections' native sidecars); else last in containers. */
-  native: boolean;
+  /** Where the sidecar stands after this run; set with `sidecar`. */
+  slot?: SidecarSlot;
   /** Pod template annotations to set (a string) or remove (undefined). */
   podAnnotations: Record<string, string | undefined>;
 }
@@ -116,7 +124,7 @@ function planWorkload(
 ): { plan: WorkloadPlan; results: Result[] } {
   const native = decision.gets ? decision.native : (w.earlier?.native ?? false);
   const none = (results: Result[]) => ({
-    plan: { workload: w, decision, native, podAnnotations: removedAnnotations(config.name, w) },
+    plan: { workload: w, decision, podAnnotations: removedAnnotations(config.name, w) },
     results,
   });
   if (!decision.gets) {
@@ -152,5 +160,5 @@ function planWorkload(
       ),
     );
   const podAnnotations = injectedAnnotations(config.name, w, sidecar, decision.mappings, native);
-  return { plan: { workload: w, decision, sidecar, native, podAnnotations }, results };
+  return { plan: { workload: w, decision, sidecar, slot: slotOf(w, native), podAnnotations }, results };
 }

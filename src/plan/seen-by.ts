@@ -35,7 +35,6 @@ export const sidecarNames = (others: Statuses) => new Set(Object.values(others).
 
 export function workloadSeenBy(name: string, w: WorkloadObject): Workload {
   const { own, others } = ownRecord(name, w.statuses);
-  const theirs = sidecarNames(others);
   let containers = w.containers;
   let initContainers = w.initContainers;
   let sidecar: SidecarPlace | undefined;
@@ -46,9 +45,7 @@ export function workloadSeenBy(name: string, w: WorkloadObject): Workload {
     const native = inInit >= 0 && (own.native === true || inMain < 0);
     const [list, at] = native ? [initContainers, inInit] : [containers, inMain];
     if (at >= 0) {
-      // In place: only other injections' sidecars stand before it (native) or after it (regular).
-      const between = native ? list.slice(0, at) : list.slice(at + 1);
-      sidecar = { container: list[at]!, native, inPlace: between.every((c) => theirs.has(c.name)) };
+      sidecar = { container: list[at]!, native, index: at };
       const rest = list.filter((_, i) => i !== at);
       if (native) initContainers = rest;
       else containers = rest;

@@ -13,6 +13,7 @@ import type { Workload, WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { isSelected, type ResolvedMapping, type SidecarDecision } from './decide.js';
 import { type WorkloadRefs, workloadRefResults } from './rollouts.js';
+import { sidecarNames } from './seen-by.js';
 
 /** An app port the sidecar fronts, and the listen port its traffic now arrives on. */
 export interface FrontedPort {
@@ -46,6 +47,32 @@ export function asRendered(config: InjectionConfig, workload: Workload): Planned
     earlier !== undefined && current.sidecar !== undefined && earlier.container === config.container.name;
   const fronts = hasSidecar ? earlier.ports.map((p) => ({ ...p, protocol: p.protocol as Protocol })) : [];
   return { workload, hasSidecar, fronts };
+}
+
+/** Where a sidecar stands: its list (initContainers for a native one) and its index there. */
+export interface SidecarSlot {
+  native: boolean;
+  index: number;
+}
+
+/**
+ * Where this injection's sidecar stands after this run, decided once: where it stands now when only
+ * other injections' sidecars are on its far side (after it for a regular one, before it for a native
+ * one); else last in containers, or first in initContainers after other injections' native sidecars.
+ * The index is in the list as written; the workload's lists here are without this sidecar.
+ */
+export function slotOf(w: Workload, native: boolean): SidecarSlot {
+  const theirs = sidecarNames(w.others);
+  const list = native ? w.initContainers : w.containers;
+  const here = w.current.sidecar;
+  if (here && here.native === native) {
+    const farSide = native ? list.slice(0, here.index) : list.slice(here.index);
+    if (farSide.every((c) => theirs.has(c.name))) return { native, index: here.index };
+  }
+  if (!native) return { native, index: list.length };
+  let index = 0;
+  while (index < list.length && theirs.has(list[index]!.name)) index++;
+  return { native, index };
 }
 
 /** Selected through its own object, or through an Argo Rollout whose spec.workloadRef names it. */
