@@ -12,6 +12,8 @@ spec:
   ports: [{appPort: 8080, listenPort: 8443}]
 `;
 const deselect = config.replace('{waf: enabled}', '{waf: never}');
+const nativeConfig = config.replace('spec:\n', 'spec:\n  kinds: [Job]\n');
+const replaceConfig = `${config}  networkPolicies: replace\n`;
 const record =
   '{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}';
 const status = `'{"waf":${record}}'`;
@@ -169,6 +171,182 @@ metadata:
 spec:
   selector: {app: web}
   ports: [{port: 80, targetPort: 8443}]
+`,
+  },
+  {
+    name: "a native sidecar goes after other injections' native sidecars, before the app's init containers",
+    config: nativeConfig,
+    input: `apiVersion: batch/v1
+kind: Job
+metadata: {name: report, labels: {waf: enabled}}
+spec:
+  template:
+    metadata:
+      labels: {app: report}
+      annotations: {inject-sidecar.dev/status: '{"bot":{"container":"bot","native":true,"ports":[]}}'}
+    spec:
+      restartPolicy: Never
+      initContainers: [{name: bot, image: b, restartPolicy: Always}, {name: migrate, image: m}]
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
+`,
+    expected: `apiVersion: batch/v1
+kind: Job
+metadata: {name: report, labels: {waf: enabled}}
+spec:
+  template:
+    metadata:
+      labels: {app: report}
+      annotations: {inject-sidecar.dev/status: '{"bot":{"container":"bot","native":true,"ports":[]},"waf":{"container":"waf","native":true,"ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}
+    spec:
+      restartPolicy: Never
+      initContainers: [{name: bot, image: b, restartPolicy: Always}, {name: waf, image: w, restartPolicy: Always, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}], securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}}, {name: migrate, image: m}]
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
+`,
+  },
+  {
+    name: 'taking out the only native sidecar takes out the initContainers it leaves empty',
+    config: nativeConfig,
+    input: `apiVersion: batch/v1
+kind: Job
+metadata: {name: report, labels: {waf: never}}
+spec:
+  template:
+    metadata: {labels: {app: report}, annotations: {inject-sidecar.dev/status: '{"waf":{"container":"waf","native":true,"ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
+      initContainers:
+      - name: waf
+        image: w
+        restartPolicy: Always
+        env:
+        - name: APP_PORT
+          value: "8080"
+        ports:
+        - containerPort: 8443
+        securityContext:
+          runAsNonRoot: true
+          allowPrivilegeEscalation: false
+          capabilities:
+            drop:
+            - ALL
+          seccompProfile:
+            type: RuntimeDefault
+`,
+    expected: `apiVersion: batch/v1
+kind: Job
+metadata: {name: report, labels: {waf: never}}
+spec:
+  template:
+    metadata: {labels: {app: report}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
+`,
+  },
+  {
+    name: 'a policy rule that only grows keeps its entries and style, the listen port appended',
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: enabled}}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+    - ports: [{port: 8080}]
+      from: [{podSelector: {}}]
+`,
+    expected: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: enabled}}
+spec:
+  template:
+    metadata: {labels: {app: web}, annotations: {inject-sidecar.dev/status: '{"waf":{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}}
+    spec:
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}], securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, annotations: {inject-sidecar.dev/ingress-ports: '{"waf":[{"rule":0,"added":[{"port":8443}]}]}'}}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+    - ports: [{port: 8080}, {port: 8443}]
+      from: [{podSelector: {}}]
+`,
+  },
+  {
+    name: 'a policy rule whose app port goes (networkPolicies: replace) gets new ports',
+    config: replaceConfig,
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: enabled}}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+    - ports: [{port: 8080}]
+      from: [{podSelector: {}}]
+`,
+    expected: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: enabled}}
+spec:
+  template:
+    metadata: {labels: {app: web}, annotations: {inject-sidecar.dev/status: '{"waf":{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}}
+    spec:
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}], securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, annotations: {inject-sidecar.dev/ingress-ports: '{"waf":[{"rule":0,"added":[{"port":8443}],"removed":[{"index":0,"entry":{"port":8080}}]}]}'}}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+    - ports:
+        - port: 8443
+      from: [{podSelector: {}}]
+`,
+  },
+  {
+    name: 'aliased containers become a copy with the sidecar; the anchor stays as written',
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: enabled}}
+spec:
+  selector: {matchLabels: &pod {app: web}}
+  template:
+    metadata: {labels: *pod}
+    spec:
+      initContainers: &main [{name: app, image: a, ports: [{containerPort: 8080}]}]
+      containers: *main
+`,
+    expected: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {waf: enabled}}
+spec:
+  selector: {matchLabels: &pod {app: web}}
+  template:
+    metadata: {labels: *pod, annotations: {inject-sidecar.dev/status: '{"waf":{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}}
+    spec:
+      initContainers: &main [{name: app, image: a, ports: [{containerPort: 8080}]}]
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}], securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}}]
 `,
   },
 ];
