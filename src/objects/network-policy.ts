@@ -6,9 +6,10 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import * as z from 'zod/mini';
 import { GENERATED_BY, POLICY_PORTS } from '../annotations.js';
 import type { Subject } from '../results.js';
+import { readRecords } from './ledger.js';
 import type { IntOrString } from './ports.js';
 import type { KrmObject, ObjectAt } from './read.js';
-import { checkShape, isObj, type Obj, readRecords, sameData, stringMap } from './shape.js';
+import { checkShape, isObj, type Obj, sameData, stringMap } from './shape.js';
 
 /** One `ingress[].ports[]` entry as written: a number or a name, or a range with endPort. */
 export interface PolicyPort {

@@ -4,9 +4,10 @@
 import * as z from 'zod/mini';
 import { REWIRED } from '../annotations.js';
 import type { Subject } from '../results.js';
+import { readRecords } from './ledger.js';
 import type { IntOrString, ServicePort } from './ports.js';
 import type { KrmObject, ObjectAt } from './read.js';
-import { checkShape, isObj, readRecords, type StringMap, stringMap } from './shape.js';
+import { checkShape, isObj, type StringMap, stringMap } from './shape.js';
 
 /** One port an earlier run rewired: what its targetPort was, and the listen port it was moved to. */
 export interface RewiredPort {

@@ -64,55 +64,6 @@ export function stringMap(value: unknown, about: Subject, field: string): String
   return out;
 }
 
-/** One of this function's JSON annotations, or undefined when absent; a hand-edited one is an error. */
-export function readJsonAnnotation<T>(
-  annotations: StringMap,
-  key: string,
-  valid: (value: unknown) => value is T,
-  about: Subject,
-  field: string,
-  remedy: string,
-): T | undefined {
-  const raw = annotations[key];
-  if (raw === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    value = undefined;
-  }
-  if (valid(value)) return value;
-  throw new ResultsError([
-    result('error', `annotation ${key} is not what this function writes; ${remedy}`, about, `${field}[${key}]`),
-  ]);
-}
-
-/**
- * The key of a record written before injections had names (one record, not a map by name): the
- * injection that runs next owns it.
- */
-export const LEGACY = '';
-
-/**
- * An annotation this function writes as JSON records by injection name. An older value holding one
- * record alone is read as that record under LEGACY.
- */
-export function readRecords<T>(
-  annotations: StringMap,
-  key: string,
-  isRecord: (value: unknown) => value is T,
-  about: Subject,
-  field: string,
-  remedy: string,
-): Record<string, T> {
-  const byName = (v: unknown): v is Record<string, T> => isObj(v) && Object.values(v).every(isRecord);
-  const valid = (v: unknown): v is T | Record<string, T> => isRecord(v) || byName(v);
-  const read = readJsonAnnotation(annotations, key, valid, about, field, remedy);
-  if (read === undefined) return {};
-  if (isRecord(read)) return { [LEGACY]: read };
-  return byName(read) ? read : {};
-}
-
 /** Adds a value to the list at `key` of a map of lists, starting the list with the first. */
 export function addTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

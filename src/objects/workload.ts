@@ -4,8 +4,9 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import * as z from 'zod/mini';
 import { STATUS } from '../annotations.js';
 import type { Subject } from '../results.js';
+import { readRecords } from './ledger.js';
 import type { KrmObject, ObjectAt } from './read.js';
-import { below, checkShape, isObj, type Obj, readRecords, type StringMap, stringMap } from './shape.js';
+import { below, checkShape, isObj, type Obj, type StringMap, stringMap } from './shape.js';
 
 export interface WorkloadKind {
   kind: string;

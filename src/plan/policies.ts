@@ -9,13 +9,13 @@
 import { GENERATED_BY, GENERATED_FOR } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { labelIndex } from '../objects/label-index.js';
+import { recordsAnnotation } from '../objects/ledger.js';
 import { appContainersOf } from '../objects/mesh.js';
 import { type NetworkPolicy, type PolicyPort, type RuleRecord, ruleChange } from '../objects/network-policy.js';
 import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
 import { type Obj, sameData } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { type ResourceRef, type Result, result } from '../results.js';
-import { recordsAnnotation } from './seen-by.js';
 import { type FrontedPort, frontsAny, type PlannedWorkload } from './workload.js';
 
 export interface PolicyPlan {

@@ -1,12 +1,14 @@
 // Rewiring a paired Service: each port whose target reaches a mapped app port moves to the
 // sidecar's listen port, and only when every pod the Service selects gets the sidecar. The cases
 // where it is left alone are named functions, each with the warning that says why.
+
+import { recordsAnnotation } from '../objects/ledger.js';
 import type { IntOrString, ServicePort } from '../objects/ports.js';
 import { declaredPorts, protocolOf, resolvePort, serviceTarget } from '../objects/ports.js';
 import type { RewiredPort, Service } from '../objects/service.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
-import { recordsAnnotation, sidecarNames } from './seen-by.js';
+import { sidecarNames } from './seen-by.js';
 import { frontsAny, type PlannedWorkload } from './workload.js';
 
 export interface ServicePlan {

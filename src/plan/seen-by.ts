@@ -3,32 +3,12 @@
 // each object is seen as this injection would find it had it never run: its own earlier change
 // taken out, everyone else's left in. Re-running one injection then changes only what it owns.
 import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
+import { ownRecord } from '../objects/ledger.js';
 import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-policy.js';
 import { protocolOf } from '../objects/ports.js';
 import type { RewiredPort, Service } from '../objects/service.js';
-import { LEGACY, type StringMap, sameData } from '../objects/shape.js';
+import { type StringMap, sameData } from '../objects/shape.js';
 import type { InjectionStatus, SidecarPlace, Statuses, Workload, WorkloadObject } from '../objects/workload.js';
-
-/** This injection's record and everyone else's. A record from before names existed is this one's. */
-export function ownRecord<T>(name: string, records: Readonly<Record<string, T>>) {
-  const key = Object.hasOwn(records, name) ? name : Object.hasOwn(records, LEGACY) ? LEGACY : undefined;
-  const others: Record<string, T> = {};
-  for (const [k, v] of Object.entries(records)) if (k !== key) others[k] = v;
-  return { own: key === undefined ? undefined : records[key], others };
-}
-
-/** Every injection's record as one annotation value, by name in name order; undefined when none is left. */
-export function recordsAnnotation<T>(
-  name: string,
-  others: Readonly<Record<string, T>>,
-  own: T | undefined,
-): string | undefined {
-  const all: Record<string, T> = { ...others };
-  if (own !== undefined) all[name] = own;
-  const names = Object.keys(all).sort();
-  if (names.length === 0) return undefined;
-  return JSON.stringify(Object.fromEntries(names.map((n) => [n, all[n]])));
-}
 
 /** The container names every other injection's sidecar goes by in this pod. */
 export const sidecarNames = (others: Statuses) => new Set(Object.values(others).map((s) => s.container));

@@ -4,6 +4,7 @@
 import type { Container, ContainerPort, EnvVar } from 'kubernetes-types/core/v1.js';
 import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
+import { recordsAnnotation } from '../objects/ledger.js';
 import { appContainersOf } from '../objects/mesh.js';
 import { declaredPorts, protocolOf } from '../objects/ports.js';
 import { below, type StringMap } from '../objects/shape.js';
@@ -11,7 +12,7 @@ import type { InjectionStatus, Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
 import { restrictedUnder } from './security.js';
-import { recordsAnnotation, sidecarNames } from './seen-by.js';
+import { sidecarNames } from './seen-by.js';
 
 export function buildSidecar(
   config: InjectionConfig,
