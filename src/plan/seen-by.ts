@@ -9,6 +9,7 @@ import { protocolOf } from '../objects/ports.js';
 import type { RewiredPort, Service } from '../objects/service.js';
 import { type StringMap, sameData } from '../objects/shape.js';
 import type { InjectionStatus, SidecarPlace, Statuses, Workload, WorkloadObject } from '../objects/workload.js';
+import { withoutListenPorts } from './mesh-ports.js';
 
 /** The container names every other injection's sidecar goes by in this pod. */
 export const sidecarNames = (others: Statuses) => new Set(Object.values(others).map((s) => s.container));
@@ -51,20 +52,9 @@ function withoutStatus(annotations: StringMap): StringMap {
 
 /** The pod annotations less what this injection set: its default container and its mesh ports. */
 function withoutOwnAnnotations(annotations: StringMap, own: InjectionStatus): StringMap {
-  const out: Record<string, string> = Object.assign(Object.create(null), withoutStatus(annotations));
+  const out = withoutListenPorts(withoutStatus(annotations), own);
   if (own.defaultContainer !== undefined && out[DEFAULT_CONTAINER] === own.defaultContainer)
     delete out[DEFAULT_CONTAINER];
-  const listenPorts = own.ports.map((p) => String(p.listenPort));
-  for (const [key, written] of Object.entries(own.meshAnnotations ?? {})) {
-    const now = out[key];
-    if (now === undefined) continue;
-    // Only the ports this injection added come out; another injection's additions stay.
-    const userParts = new Set(written.split(',').map((p) => p.trim()));
-    out[key] = now
-      .split(',')
-      .filter((p) => userParts.has(p.trim()) || !listenPorts.includes(p.trim()))
-      .join(',');
-  }
   return out;
 }
 

@@ -7,10 +7,11 @@ import type { InjectionConfig } from '../config/schema.js';
 import { recordsAnnotation } from '../objects/ledger.js';
 import { appContainersOf } from '../objects/mesh.js';
 import { declaredPorts, protocolOf } from '../objects/ports.js';
-import { below, type StringMap } from '../objects/shape.js';
+import { below } from '../objects/shape.js';
 import type { InjectionStatus, Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
+import { withListenPorts } from './mesh-ports.js';
 import { restrictedUnder } from './security.js';
 import { sidecarNames } from './seen-by.js';
 
@@ -101,7 +102,7 @@ export function injectedAnnotations(
   const others = sidecarNames(w.others);
   const firstApp = appContainersOf(w.containers).find((c) => !others.has(c.name))?.name;
   const setDefault = w.podAnnotations[DEFAULT_CONTAINER] === undefined && firstApp !== undefined;
-  const mesh = meshPortAnnotations(w.podAnnotations, mappings);
+  const mesh = withListenPorts(w.podAnnotations, mappings);
   const originals = Object.fromEntries(Object.keys(mesh).map((key) => [key, w.podAnnotations[key]!]));
   const status = statusRecord({
     container: sidecar.name,
@@ -117,38 +118,6 @@ export function injectedAnnotations(
   };
 }
 
-/**
- * The mesh annotations that list ports, per pod: where one lists a fronted app port, the listen
- * port is added beside it, so the mesh treats WAF-bound traffic as it treated app-bound traffic
- * (opaque, skipped, captured or not).
- */
-export const MESH_PORT_ANNOTATIONS = [
-  'config.linkerd.io/opaque-ports',
-  'config.linkerd.io/skip-inbound-ports',
-  'traffic.sidecar.istio.io/includeInboundPorts',
-  'traffic.sidecar.istio.io/excludeInboundPorts',
-];
-
-function listsPort(value: string, port: number): boolean {
-  return value.split(',').some((part) => {
-    const [from, to] = part.trim().split('-').map(Number);
-    return to === undefined ? from === port : from! <= port && port <= to;
-  });
-}
-
-function meshPortAnnotations(annotations: StringMap, mappings: readonly ResolvedMapping[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of MESH_PORT_ANNOTATIONS) {
-    const value = annotations[key];
-    if (value === undefined || value.trim() === '*') continue;
-    const added = mappings
-      .filter((m) => listsPort(value, m.appPort) && !listsPort(value, m.listenPort))
-      .map((m) => m.listenPort);
-    if (added.length) out[key] = [value, ...new Set(added)].join(',');
-  }
-  return out;
-}
-
 /** Taking an earlier sidecar out: drop the status, and give back the default container the user had. */
 export function removedAnnotations(name: string, w: Workload): Record<string, string | undefined> {
   if (!w.earlier) return {};
@@ -158,6 +127,8 @@ export function removedAnnotations(name: string, w: Workload): Record<string, st
   const heir = defaultContainer !== undefined ? Object.keys(w.others).sort()[0] : undefined;
   const others = heir ? { ...w.others, [heir]: statusRecord({ ...w.others[heir]!, defaultContainer }) } : w.others;
   const restoreDefaultContainer = defaultContainer !== undefined && heir === undefined;
+  // The workload is seen with this injection's listen ports already out of its mesh annotations
+  // (seen-by.ts, withoutListenPorts): those values are what the annotations go back to.
   const restoreMesh = Object.keys(w.earlier.meshAnnotations ?? {}).map((key) => [key, w.podAnnotations[key]]);
   return {
     [STATUS]: recordsAnnotation(name, others, undefined),
