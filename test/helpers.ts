@@ -1,7 +1,7 @@
 // Small builders for plain-data workloads and Services, for the unit tables.
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { ServicePort } from '../src/objects/ports.js';
-import type { Service } from '../src/objects/service.js';
+import type { ServiceObject } from '../src/objects/service.js';
 import { type WorkloadObject, workloadKindOf } from '../src/objects/workload.js';
 
 let next = 0;
@@ -41,7 +41,7 @@ export function service(
   selector: Record<string, string> | undefined,
   ports: ServicePort[],
   opts: { namespace?: string; headless?: boolean } = {},
-): Service {
+): ServiceObject {
   const order = next++;
   return {
     order,

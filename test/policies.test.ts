@@ -18,6 +18,7 @@ const config: InjectionConfig = {
   mode: 'inject',
 };
 const policy = (name: string, namespace: string, podLabels: Record<string, string>): NetworkPolicy => ({
+  others: {},
   ref: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name, namespace },
   order: 0,
   at: { item: 0, path: [] },

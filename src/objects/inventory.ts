@@ -4,16 +4,16 @@
 import { collect, problem, type Result, result } from '../results.js';
 import { type Autoscaler, isAutoscaler, readAutoscaler } from './autoscaler.js';
 import { isMeshPolicy, type MeshPolicy, readMeshPolicy } from './mesh-policy.js';
-import { isNetworkPolicy, type NetworkPolicy, readNetworkPolicy } from './network-policy.js';
+import { isNetworkPolicy, type NetworkPolicyObject, readNetworkPolicy } from './network-policy.js';
 import type { KrmObject } from './read.js';
 import { isRoute, type Route, readRoute } from './route.js';
-import { readService, type Service } from './service.js';
+import { readService, type ServiceObject } from './service.js';
 import { readWorkload, unknownVersionOf, type WorkloadObject, workloadKindOf } from './workload.js';
 
 export interface Inventory {
   workloads: WorkloadObject[];
-  services: Service[];
-  networkPolicies: NetworkPolicy[];
+  services: ServiceObject[];
+  networkPolicies: NetworkPolicyObject[];
   autoscalers: Autoscaler[];
   routes: Route[];
   meshPolicies: MeshPolicy[];

@@ -28,22 +28,29 @@ export interface RuleRecord {
   removed?: { index: number; entry: PolicyPort }[];
 }
 
-export interface NetworkPolicy extends Subject {
+/** A NetworkPolicy as the input holds it, as plain data. */
+export interface NetworkPolicyObject extends Subject {
   order: number;
   at: ObjectAt;
   podSelector: LabelSelector;
   /** Whether the policy restricts ingress at all (policyTypes, or ingress rules present). */
   restrictsIngress: boolean;
-  /** Each ingress rule's ports as written (seen by one injection: its own change undone); undefined admits every port. */
+  /** Each ingress rule's ports (as one injection sees it: its own change undone); undefined admits every port. */
   rules: (readonly PolicyPort[] | undefined)[];
-  /** Each injection's changed rules, by name; seen by one injection, the others' only. */
+  /** Every injection's changed rules, by name. */
   records: Readonly<Record<string, readonly RuleRecord[]>>;
-  /** Seen by one injection: its own earlier change of each rule, by rule index. */
-  earlier?: ReadonlyMap<number, RuleRecord>;
   /** What the object holds now, for the apply step to change only what differs. */
   current: { rules: (readonly PolicyPort[] | undefined)[]; annotation?: string };
   /** Set on a policy this function generated: the injection's name, and the whole object. */
   generated?: { by: string; object: Obj };
+}
+
+/** A NetworkPolicy as one injection sees it (plan/seen-by.ts): its own earlier changes taken out. */
+export interface NetworkPolicy extends NetworkPolicyObject {
+  /** The other injections' changed rules, by name. */
+  others: Readonly<Record<string, readonly RuleRecord[]>>;
+  /** This injection's own earlier change of each rule, by rule index. */
+  earlier?: ReadonlyMap<number, RuleRecord>;
 }
 
 export const isNetworkPolicy = (apiVersion: string, kind: string) =>
@@ -75,7 +82,7 @@ export function ruleChange(rule: number, before: readonly PolicyPort[], after: r
 const asChange = (r: RuleRecord | SnapshotRecord): RuleRecord =>
   isSnapshot(r) ? ruleChange(r.rule, r.ports, r.wrote) : r;
 
-export function readNetworkPolicy(object: KrmObject): NetworkPolicy {
+export function readNetworkPolicy(object: KrmObject): NetworkPolicyObject {
   const plain = object.plain!;
   const about: Subject = object;
   const spec = isObj(plain.spec) ? plain.spec : {};

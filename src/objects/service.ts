@@ -18,20 +18,27 @@ export interface RewiredPort {
   listenPort: number;
 }
 
-export interface Service extends Subject {
+/** A Service as the input holds it, as plain data. */
+export interface ServiceObject extends Subject {
   order: number;
   at: ObjectAt;
   /** The selector; undefined when it is missing or empty (the Service selects no pods by itself). */
   selector?: StringMap;
   headless: boolean;
-  /** The ports as written; seen by one injection (plan/seen-by.ts), with its own rewiring undone. */
+  /** The ports as written. */
   ports: readonly ServicePort[];
-  /** Each injection's rewired ports, by name; seen by one injection, the others' only. */
+  /** Every injection's rewired ports, by name. */
   records: Readonly<Record<string, readonly RewiredPort[]>>;
-  /** Seen by one injection: ports it rewired that another injection now fronts (a chain), by index. */
-  covered?: ReadonlyMap<number, RewiredPort>;
   /** What the object holds now, for the apply step to change only what differs. */
   current: { targetPorts: (IntOrString | undefined)[]; rewired?: string };
+}
+
+/** A Service as one injection sees it (plan/seen-by.ts): its own earlier rewiring taken out. */
+export interface Service extends ServiceObject {
+  /** The other injections' rewired ports, by name. */
+  others: Readonly<Record<string, readonly RewiredPort[]>>;
+  /** Ports this injection rewired that another injection now fronts (a chain), by index. */
+  covered?: ReadonlyMap<number, RewiredPort>;
 }
 
 const servicePortsShape = z.nullish(
@@ -48,7 +55,7 @@ const servicePortsShape = z.nullish(
 const isRewiredList = (v: unknown): v is RewiredPort[] =>
   Array.isArray(v) && v.every((r) => isObj(r) && typeof r.port === 'number' && typeof r.listenPort === 'number');
 
-export function readService(object: KrmObject): Service {
+export function readService(object: KrmObject): ServiceObject {
   const plain = object.plain!;
   const about: Subject = object;
   const spec = isObj(plain.spec) ? plain.spec : {};

@@ -5,7 +5,7 @@ import type { InjectionConfig } from '../config/schema.js';
 import type { Inventory } from '../objects/inventory.js';
 import { labelIndex } from '../objects/label-index.js';
 import { appContainersOf } from '../objects/mesh.js';
-import type { NetworkPolicy } from '../objects/network-policy.js';
+import type { NetworkPolicyObject } from '../objects/network-policy.js';
 import {
   declaredPorts,
   type IntOrString,
@@ -14,7 +14,7 @@ import {
   type ServicePort,
   serviceTarget,
 } from '../objects/ports.js';
-import type { Service } from '../objects/service.js';
+import type { ServiceObject } from '../objects/service.js';
 import { addTo } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
@@ -35,7 +35,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   const running = workloads.filter(refs.runsPods);
   const pairing = pairServices(running, inventory.services);
   const guardingOf = guardingPolicies(inventory.networkPolicies, running);
-  const bypassed = new Map<Service, ServicePort[]>();
+  const bypassed = new Map<ServiceObject, ServicePort[]>();
   for (const w of workloads) {
     if (w.workloadRef && isSelected(config, w) && !refs.targetOf.get(w))
       path(
@@ -99,13 +99,13 @@ function frontedTarget(
 }
 
 /** For each workload, the policies restricting ingress that select its pods, in input order. */
-function guardingPolicies(policies: readonly NetworkPolicy[], workloads: readonly Workload[]) {
+function guardingPolicies(policies: readonly NetworkPolicyObject[], workloads: readonly Workload[]) {
   const select = labelIndex(
     workloads,
     (w) => w.ref.namespace,
     (w) => w.podLabels,
   );
-  const guarding = new Map<Workload, NetworkPolicy[]>();
+  const guarding = new Map<Workload, NetworkPolicyObject[]>();
   for (const p of policies.filter((p) => p.restrictsIngress))
     for (const w of select(p.ref.namespace, p.podSelector)) addTo(guarding, w, p);
   return guarding;
@@ -115,7 +115,7 @@ function guardingPolicies(policies: readonly NetworkPolicy[], workloads: readonl
 function eastWest(
   w: Workload,
   fronted: readonly FrontedPort[],
-  guarding: readonly NetworkPolicy[],
+  guarding: readonly NetworkPolicyObject[],
   path: (message: string, about: Parameters<typeof result>[2], field?: string) => void,
 ) {
   const appPorts = fronted.map((f) => f.appPort).join(', ');

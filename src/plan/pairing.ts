@@ -6,22 +6,22 @@
 // `app.kubernetes.io/part-of=shop` that every Service shares would make each workload check them
 // all), so each workload looks up only the Services that could match it.
 import { matchesServiceSelector } from '../objects/selector.js';
-import type { Service } from '../objects/service.js';
+import type { ServiceObject } from '../objects/service.js';
 import { addTo } from '../objects/shape.js';
 import type { WorkloadObject } from '../objects/workload.js';
 
-export interface Pairing<W> {
-  servicesOf: Map<W, Service[]>;
-  workloadsOf: Map<Service, W[]>;
+export interface Pairing<W, S = ServiceObject> {
+  servicesOf: Map<W, S[]>;
+  workloadsOf: Map<S, W[]>;
 }
 
 const nsKey = (ns: string | undefined) => (ns === undefined ? '\u0000unset' : ns);
 const pairKey = (ns: string | undefined, key: string, value: string) => `${nsKey(ns)}\u0000${key}=${value}`;
 
-export function pairServices<W extends WorkloadObject>(
+export function pairServices<W extends WorkloadObject, S extends ServiceObject>(
   workloads: readonly W[],
-  services: readonly Service[],
-): Pairing<W> {
+  services: readonly S[],
+): Pairing<W, S> {
   const frequency = new Map<string, number>();
   for (const s of services) {
     for (const [k, v] of Object.entries(s.selector ?? {})) {
@@ -29,7 +29,7 @@ export function pairServices<W extends WorkloadObject>(
       frequency.set(key, (frequency.get(key) ?? 0) + 1);
     }
   }
-  const index = new Map<string, Service[]>();
+  const index = new Map<string, S[]>();
   for (const s of services) {
     if (!s.selector) continue;
     let rarest: string | undefined;
@@ -39,10 +39,10 @@ export function pairServices<W extends WorkloadObject>(
     }
     addTo(index, rarest!, s);
   }
-  const servicesOf = new Map<W, Service[]>();
-  const workloadsOf = new Map<Service, W[]>(services.map((s) => [s, []]));
+  const servicesOf = new Map<W, S[]>();
+  const workloadsOf = new Map<S, W[]>(services.map((s) => [s, []]));
   for (const w of workloads) {
-    const paired: Service[] = [];
+    const paired: S[] = [];
     for (const [k, v] of Object.entries(w.podLabels)) {
       for (const s of index.get(pairKey(w.ref.namespace, k, v)) ?? []) {
         if (matchesServiceSelector(s.selector!, w.podLabels)) paired.push(s);

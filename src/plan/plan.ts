@@ -8,10 +8,10 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import type { InjectionConfig } from '../config/schema.js';
 import type { Autoscaler } from '../objects/autoscaler.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
-import type { NetworkPolicy } from '../objects/network-policy.js';
+import type { NetworkPolicyObject } from '../objects/network-policy.js';
 import type { ObjectAt } from '../objects/read.js';
 import type { Route } from '../objects/route.js';
-import type { Service } from '../objects/service.js';
+import type { ServiceObject } from '../objects/service.js';
 import type { Obj } from '../objects/shape.js';
 import type { Workload, WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
@@ -62,8 +62,8 @@ export interface Plan {
 /** What the plan reads, as the input holds it; the unit tables pass only what they need. */
 export interface PlanInput {
   workloads: readonly WorkloadObject[];
-  services: readonly Service[];
-  networkPolicies?: readonly NetworkPolicy[];
+  services: readonly ServiceObject[];
+  networkPolicies?: readonly NetworkPolicyObject[];
   autoscalers?: readonly Autoscaler[];
   routes?: readonly Route[];
   meshPolicies?: readonly MeshPolicy[];

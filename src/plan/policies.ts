@@ -55,7 +55,7 @@ export function planPolicies(
     const { records } = plan;
     return {
       ...plan,
-      annotation: recordsAnnotation(config.name, policy.records, records.length ? records : undefined),
+      annotation: recordsAnnotation(config.name, policy.others, records.length ? records : undefined),
     };
   });
   const wanted =

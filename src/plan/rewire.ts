@@ -35,7 +35,7 @@ export function planService(
   const covered = [...(service.covered?.values() ?? [])];
   const withRecord = (plan: Omit<ServicePlan, 'annotation'>): ServicePlan => ({
     ...plan,
-    annotation: recordsAnnotation(name, service.records, plan.rewired.length ? plan.rewired : undefined),
+    annotation: recordsAnnotation(name, service.others, plan.rewired.length ? plan.rewired : undefined),
   });
   const unchanged = {
     service,

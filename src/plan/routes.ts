@@ -4,12 +4,12 @@
 
 import type { ServicePort } from '../objects/ports.js';
 import type { Route } from '../objects/route.js';
-import type { Service } from '../objects/service.js';
+import type { ServiceObject } from '../objects/service.js';
 import { describeRef, type Result, result } from '../results.js';
 
 /** A Service with the ports of it that still reach an app port past the sidecar. */
 interface Bypassed {
-  service: Service;
+  service: ServiceObject;
   bypass: readonly ServicePort[];
 }
 

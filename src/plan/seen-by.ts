@@ -4,9 +4,9 @@
 // taken out, everyone else's left in. Re-running one injection then changes only what it owns.
 import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
 import { ownRecord } from '../objects/ledger.js';
-import type { NetworkPolicy, PolicyPort, RuleRecord } from '../objects/network-policy.js';
+import type { NetworkPolicy, NetworkPolicyObject, PolicyPort, RuleRecord } from '../objects/network-policy.js';
 import { protocolOf } from '../objects/ports.js';
-import type { RewiredPort, Service } from '../objects/service.js';
+import type { RewiredPort, Service, ServiceObject } from '../objects/service.js';
 import { type StringMap, sameData } from '../objects/shape.js';
 import type { InjectionStatus, SidecarPlace, Statuses, Workload, WorkloadObject } from '../objects/workload.js';
 import { withoutListenPorts } from './mesh-ports.js';
@@ -62,7 +62,7 @@ function withoutOwnAnnotations(annotations: StringMap, own: InjectionStatus): St
  * A Service with this injection's rewiring undone. A port whose listen port another injection now
  * fronts (a chain) is covered: it stays as it is, and this injection's record of it is kept.
  */
-export function serviceSeenBy(name: string, s: Service): Service {
+export function serviceSeenBy(name: string, s: ServiceObject): Service {
   const { own = [], others } = ownRecord(name, s.records);
   const covered = new Map<number, RewiredPort>();
   const ports = s.ports.map((sp, i) => {
@@ -78,21 +78,21 @@ export function serviceSeenBy(name: string, s: Service): Service {
     if (chained) covered.set(i, mine);
     return sp;
   });
-  return { ...s, ports, records: others, ...(covered.size ? { covered } : {}) };
+  return { ...s, ports, others, ...(covered.size ? { covered } : {}) };
 }
 
 /**
  * A NetworkPolicy with the entries this injection added taken back out of each rule, and the ones it
  * took out put back where they stood; every other injection's entries stay.
  */
-export function policySeenBy(name: string, p: NetworkPolicy): NetworkPolicy {
+export function policySeenBy(name: string, p: NetworkPolicyObject): NetworkPolicy {
   const { own = [], others } = ownRecord(name, p.records);
-  if (own.length === 0) return { ...p, records: others };
+  if (own.length === 0) return { ...p, others };
   const rules = p.rules.map((ports, i) => {
     const record = own.find((r) => r.rule === i);
     return record ? undo(ports ?? [], record) : ports;
   });
-  return { ...p, rules, records: others, earlier: new Map(own.map((r) => [r.rule, r])) };
+  return { ...p, rules, others, earlier: new Map(own.map((r) => [r.rule, r])) };
 }
 
 function undo(ports: readonly PolicyPort[], record: RuleRecord): PolicyPort[] | undefined {
