@@ -3,7 +3,7 @@
 // get -o yaml` prints) are read, injected and rewired like top-level ones.
 import { type Document, isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import type { Item } from '../io/item.js';
-import { NOT_AN_OBJECT, resolved, toPlain, unidentified } from '../io/yaml.js';
+import { isNullScalar, NOT_AN_OBJECT, resolved, toPlain, unidentified } from '../io/yaml.js';
 import { collect, type ResourceRef, type Result, ResultsError, result } from '../results.js';
 import { isObj, type Obj } from './shape.js';
 
@@ -53,6 +53,111 @@ function scalarAt(doc: Document, map: YAMLMap, key: string): unknown {
   return isScalar(node) ? node.value : node;
 }
 
+/** Where an object is, for the messages about one that cannot be identified. */
+interface Where {
+  /** `items[3]`, `document 4`, `items[3].items[0]`. */
+  name: string;
+  /** Where its field paths start ('' for a plain document). */
+  fieldBase: string;
+}
+
+const fieldIn = (at: Where, field: string) => (at.fieldBase === '' ? field : `${at.fieldBase}.${field}`);
+const fail = (at: Where, message: string, field: string): never => {
+  throw unidentified(at.name, message, fieldIn(at, field));
+};
+
+/** What makes a node an object: a mapping with a kind and an apiVersion. */
+function identify(doc: Document, node: unknown, at: Where): { map: YAMLMap; apiVersion: string; kind: string } {
+  const map = resolved(doc, node);
+  if (!isMap(map)) throw unidentified(at.name, NOT_AN_OBJECT);
+  const kind = scalarAt(doc, map, 'kind');
+  const apiVersion = scalarAt(doc, map, 'apiVersion');
+  if (typeof kind !== 'string' || kind === '') return fail(at, 'has no kind', 'kind');
+  if (typeof apiVersion !== 'string' || apiVersion === '') return fail(at, `${kind} has no apiVersion`, 'apiVersion');
+  return { map, apiVersion, kind };
+}
+
+/** An object's ref, from its own metadata. */
+function refOf(apiVersion: string, kind: string, meta: Obj): ResourceRef {
+  const { name, namespace } = meta;
+  return {
+    apiVersion,
+    kind,
+    name: typeof name === 'string' ? name : '',
+    ...(typeof namespace === 'string' && namespace !== '' ? { namespace } : {}),
+  };
+}
+
+/** The whole object as plain data; an alias problem below its metadata names the object it is in. */
+function plainOf(doc: Document, map: YAMLMap, at: Where, apiVersion: string, kind: string): unknown {
+  try {
+    return toPlain(doc, map, at.name);
+  } catch (e) {
+    if (!(e instanceof ResultsError)) throw e;
+    const meta = toPlain(doc, map.get('metadata', true), at.name, fieldIn(at, 'metadata'));
+    const about = { ref: refOf(apiVersion, kind, isObj(meta) ? meta : {}) };
+    throw new ResultsError(
+      e.results.map((r) => result('error', r.message.replace(`${at.name}: `, ''), about, r.field?.path)),
+    );
+  }
+}
+
+/** A List's members; none for a List without items. */
+function membersOf(doc: Document, map: YAMLMap, at: Where): readonly unknown[] {
+  const members = resolved(doc, map.get('items', true));
+  if (members === undefined || members === null || isNullScalar(members)) return [];
+  if (!isSeq(members)) return fail(at, 'List whose items are not a list', 'items');
+  return members.items;
+}
+
+/** One reading of one item: what every node of it shares. */
+interface Reading {
+  doc: Document;
+  itemIndex: number;
+  mode: InputMode;
+  wants: (apiVersion: string, kind: string) => boolean;
+  sink: ObjectSink;
+  /** Whether an object the plan reads was found. */
+  read: boolean;
+}
+
+/** Reads one node as an object into the sink, or, for a List, each of its members. */
+function readNode(r: Reading, node: unknown, path: (string | number)[], at: Where, inherited?: Result['file']): void {
+  const { doc, sink } = r;
+  const { map, apiVersion, kind } = identify(doc, node, at);
+  // The whole object as plain data when the plan reads it; otherwise only its metadata.
+  const plain = r.wants(apiVersion, kind) ? plainOf(doc, map, at, apiVersion, kind) : undefined;
+  const metadata = isObj(plain)
+    ? plain.metadata
+    : toPlain(doc, map.get('metadata', true), at.name, fieldIn(at, 'metadata'));
+  const list = isList(apiVersion, kind);
+  if (!isObj(metadata) && !(list && (metadata === undefined || metadata === null)))
+    fail(at, `${kind} has no metadata`, 'metadata');
+  const meta = isObj(metadata) ? metadata : {};
+  const file = fileOf(meta) ?? inherited;
+  if (list) {
+    for (const [i, member] of membersOf(doc, map, at).entries()) {
+      const name = r.mode === 'resource-list' ? `${at.name}.items[${i}]` : `${at.name}, items[${i}]`;
+      const where = { name, fieldBase: fieldIn(at, `items[${i}]`) };
+      collect(sink.problems, () => readNode(r, member, [...path, 'items', i], where, file));
+    }
+    return;
+  }
+  const object: KrmObject = {
+    ref: refOf(apiVersion, kind, meta),
+    ...(file ? { file } : {}),
+    order: sink.count++,
+    at: { item: r.itemIndex, path },
+    apiVersion,
+    kind,
+  };
+  if (isObj(plain)) {
+    object.plain = plain;
+    r.read = true;
+  }
+  sink.take(object);
+}
+
 /**
  * Reads the objects of one item into the sink. `wants` says which objects the plan needs as plain
  * data. Problems with one object are collected; the others are still read. Returns whether the
@@ -66,83 +171,9 @@ export function readObjects(
   wants: (apiVersion: string, kind: string) => boolean,
   sink: ObjectSink,
 ): boolean {
-  let read = false;
+  const r: Reading = { doc, itemIndex, mode, wants, sink, read: false };
   // Unidentified objects are named where they are: `items[3]`, `document 4`, `items[3].items[0]`.
   const top = { name: item.where, fieldBase: mode === 'resource-list' ? item.where : '' };
-  const visit = (
-    node: unknown,
-    path: (string | number)[],
-    at: { name: string; fieldBase: string },
-    inherited?: Result['file'],
-  ) => {
-    const field = (f: string) => (at.fieldBase === '' ? f : `${at.fieldBase}.${f}`);
-    const fail = (message: string, f: string) => {
-      throw unidentified(at.name, message, field(f));
-    };
-    const map = resolved(doc, node);
-    if (!isMap(map)) throw unidentified(at.name, NOT_AN_OBJECT);
-    const kind = scalarAt(doc, map, 'kind');
-    const apiVersion = scalarAt(doc, map, 'apiVersion');
-    if (typeof kind !== 'string' || kind === '') fail('has no kind', 'kind');
-    if (typeof apiVersion !== 'string' || apiVersion === '') fail(`${kind} has no apiVersion`, 'apiVersion');
-    // The whole object as plain data when the plan reads it; otherwise only its metadata.
-    const metadataOnly = () => toPlain(doc, map.get('metadata', true), at.name, field('metadata'));
-    let plain: unknown;
-    if (wants(apiVersion as string, kind as string)) {
-      try {
-        plain = toPlain(doc, map, at.name);
-      } catch (e) {
-        // An alias problem below the metadata (ours, and only ours): name the object it is in.
-        if (!(e instanceof ResultsError)) throw e;
-        const meta = metadataOnly();
-        const text = (key: string) => (isObj(meta) && typeof meta[key] === 'string' ? (meta[key] as string) : '');
-        const ref = { apiVersion: apiVersion as string, kind: kind as string, name: text('name') };
-        const about = { ref: text('namespace') ? { ...ref, namespace: text('namespace') } : ref };
-        throw new ResultsError(
-          e.results.map((r) => result('error', r.message.replace(`${at.name}: `, ''), about, r.field?.path)),
-        );
-      }
-    }
-    const metadata = isObj(plain) ? plain.metadata : metadataOnly();
-    const list = isList(apiVersion, kind);
-    if (!isObj(metadata) && !(list && (metadata === undefined || metadata === null)))
-      fail(`${kind} has no metadata`, 'metadata');
-    const meta = isObj(metadata) ? metadata : {};
-    const file = fileOf(meta) ?? inherited;
-    if (list) {
-      const members = resolved(doc, map.get('items', true));
-      if (members === undefined || members === null || (isScalar(members) && members.value === null)) return;
-      if (!isSeq(members)) fail('List whose items are not a list', 'items');
-      (members as { items: unknown[] }).items.forEach((member, i) => {
-        const name = mode === 'resource-list' ? `${at.name}.items[${i}]` : `${at.name}, items[${i}]`;
-        collect(sink.problems, () =>
-          visit(member, [...path, 'items', i], { name, fieldBase: field(`items[${i}]`) }, file),
-        );
-      });
-      return;
-    }
-    const name = meta.name;
-    const namespace = meta.namespace;
-    const ref: ResourceRef = {
-      apiVersion: apiVersion as string,
-      kind: kind as string,
-      name: typeof name === 'string' ? name : '',
-      ...(typeof namespace === 'string' && namespace !== '' ? { namespace } : {}),
-    };
-    const object: KrmObject = {
-      ref,
-      ...(file ? { file } : {}),
-      order: sink.count++,
-      at: { item: itemIndex, path },
-      apiVersion: apiVersion as string,
-      kind: kind as string,
-    };
-    if (isObj(plain)) {
-      object.plain = plain;
-      read = true;
-    }
-    sink.take(object);
-  };
-  collect(sink.problems, () => visit(doc.contents, [], top));
-  return read;
+  collect(sink.problems, () => readNode(r, doc.contents, [], top));
+  return r.read;
 }
