@@ -125,12 +125,86 @@ interface ItemsLayout {
 const isDocumentMarker = (line: string) => /^(---|\.\.\.)(\s|$)/.test(line);
 const isDashLine = (line: string) => /^-(\s|$)/.test(line);
 
+/** The lines of `text` from `from` on, each with where it starts; indexOf, never all lines at once. */
+function* linesFrom(text: string, from: number): Generator<{ start: number; line: string }> {
+  for (let at = from; at < text.length; ) {
+    const nl = text.indexOf('\n', at);
+    const line = text.slice(at, nl < 0 ? text.length : nl + 1);
+    yield { start: at, line };
+    at += line.length;
+  }
+}
+
+/** What one line of the items block is to the scan. */
+type Step = 'next' | 'end' | 'decline';
+
+/**
+ * The scan's state machine, fed the block's lines one at a time. Blank and comment lines wait for
+ * the line they come before; a dash at the items' indentation starts an item; a deeper line goes on
+ * with the current one; a line at the items' indentation that is not a dash (or shallower) ends the
+ * block. A shape this scan does not handle declines, and the whole-document path reads the input.
+ */
+function itemsScanner(layout: ItemsLayout, firstLine: number) {
+  let pending = '';
+  let pendingStandalone = '';
+  let pendingLine = firstLine;
+  let lineNo = firstLine;
+  const waiting = (line: string, body: string, lineIndent: number): Step => {
+    if (pending === '') pendingLine = lineNo;
+    pending += line;
+    const indent = layout.indent;
+    const cut = Math.min(lineIndent, indent < 0 ? lineIndent : indent + 2);
+    pendingStandalone += body === '' ? line.replace(/^[ \t]+/, '') : line.slice(cut);
+    lineNo++;
+    return 'next';
+  };
+  const startItem = (line: string) => {
+    layout.lines.push(pending ? pendingLine : lineNo);
+    layout.raw.push(pending + line);
+    const rest = line.slice(layout.indent + 1);
+    layout.standalone.push(pendingStandalone + (rest.startsWith(' ') ? rest.slice(1) : rest.replace(/^[ \t]*/, '')));
+  };
+  const goOn = (line: string, lineIndent: number): boolean => {
+    if (layout.raw.length === 0 || lineIndent < layout.indent + 2) return false;
+    const dedented = line.slice(layout.indent + 2);
+    if (isDocumentMarker(dedented)) return false;
+    layout.raw[layout.raw.length - 1] += pending + line;
+    layout.standalone[layout.standalone.length - 1] += pendingStandalone + dedented;
+    return true;
+  };
+  return {
+    /** Blank and comment lines read but not yet given to an item (they belong to the tail at the end). */
+    pendingLength: () => pending.length,
+    step(line: string): Step {
+      const body = line.trimStart();
+      const lineIndent = line.length - body.length;
+      if (body === '' || body.startsWith('#')) return waiting(line, body, lineIndent);
+      if (layout.indent < 0) {
+        if (!isDashLine(body)) return 'decline';
+        layout.indent = lineIndent;
+      }
+      const isDash = lineIndent === layout.indent && isDashLine(line.slice(layout.indent));
+      if (lineIndent < layout.indent || (lineIndent === layout.indent && !isDash)) return 'end';
+      if (isDash) startItem(line);
+      else if (!goOn(line, lineIndent)) return 'decline';
+      pending = '';
+      pendingStandalone = '';
+      lineNo++;
+      return 'next';
+    },
+    /** Trailing blank or comment lines after the last item stay with it. */
+    finish() {
+      layout.raw[layout.raw.length - 1] += pending;
+      layout.standalone[layout.standalone.length - 1] += pendingStandalone;
+    },
+  };
+}
+
 /** The `items:` block cut into each item's text, or undefined for a layout this scan declines. */
 function scanItems(text: string): ItemsLayout | undefined {
   const start = /^items:[ \t]*(?:#.*)?\r?\n/m.exec(text);
   if (!start) return undefined;
   const bodyStart = start.index + start[0].length;
-  let lineNo = text.slice(0, bodyStart).split('\n').length - 1;
   const layout: ItemsLayout = {
     head: text.slice(0, bodyStart),
     tail: '',
@@ -139,59 +213,19 @@ function scanItems(text: string): ItemsLayout | undefined {
     standalone: [],
     lines: [],
   };
-  let pending = '';
-  let pendingStandalone = '';
-  let pendingLine = lineNo;
+  const scanner = itemsScanner(layout, text.slice(0, bodyStart).split('\n').length - 1);
   let tailAt = text.length;
-  // Line by line with indexOf: splitting the whole input into lines first would hold every line at once.
-  for (let at = bodyStart; at < text.length; ) {
-    const nl = text.indexOf('\n', at);
-    const lineStart = at;
-    const line = text.slice(at, nl < 0 ? text.length : nl + 1);
-    at += line.length;
-    const body = line.trimStart();
-    const lineIndent = line.length - body.length;
-    const indent = layout.indent;
-    if (body === '' || body.startsWith('#')) {
-      // Blank and comment lines go with whatever comes next.
-      if (pending === '') pendingLine = lineNo;
-      pending += line;
-      const cut = Math.min(lineIndent, indent < 0 ? lineIndent : indent + 2);
-      pendingStandalone += body === '' ? line.replace(/^[ \t]+/, '') : line.slice(cut);
-      lineNo++;
-      continue;
-    }
-    if (indent < 0) {
-      if (!isDashLine(body)) return undefined;
-      layout.indent = lineIndent;
-    }
-    const isDash = lineIndent === layout.indent && isDashLine(line.slice(layout.indent));
-    if (lineIndent < layout.indent || (lineIndent === layout.indent && !isDash)) {
-      // The next top-level key: the items end here.
-      tailAt = lineStart - pending.length;
-      pending = '';
+  for (const { start: lineStart, line } of linesFrom(text, bodyStart)) {
+    const step = scanner.step(line);
+    if (step === 'decline') return undefined;
+    if (step === 'end') {
+      // The next top-level key: the items end here, and the comments before it go with it.
+      tailAt = lineStart - scanner.pendingLength();
       break;
     }
-    if (isDash) {
-      layout.lines.push(pending ? pendingLine : lineNo);
-      layout.raw.push(pending + line);
-      const rest = line.slice(layout.indent + 1);
-      layout.standalone.push(pendingStandalone + (rest.startsWith(' ') ? rest.slice(1) : rest.replace(/^[ \t]*/, '')));
-    } else {
-      if (layout.raw.length === 0 || lineIndent < layout.indent + 2) return undefined;
-      const dedented = line.slice(layout.indent + 2);
-      if (isDocumentMarker(dedented)) return undefined;
-      layout.raw[layout.raw.length - 1] += pending + line;
-      layout.standalone[layout.standalone.length - 1] += pendingStandalone + dedented;
-    }
-    pending = '';
-    pendingStandalone = '';
-    lineNo++;
   }
   if (layout.raw.length === 0) return undefined;
-  // Trailing blank or comment lines after the last item stay with it.
-  layout.raw[layout.raw.length - 1] += pending;
-  layout.standalone[layout.standalone.length - 1] += pendingStandalone;
+  if (tailAt === text.length) scanner.finish();
   layout.tail = text.slice(tailAt);
   // Results from before, or a second document: the whole-document path reports or merges those.
   const { head, tail } = layout;
