@@ -17,75 +17,87 @@ import {
 import type { ServiceObject } from '../objects/service.js';
 import { addTo } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
-import { describeRef, type Result, result } from '../results.js';
+import { describeRef, type Result, result, type Subject } from '../results.js';
 import { isSelected } from './decide.js';
 import { pairServices } from './pairing.js';
 import { admits } from './policies.js';
-import { resolveWorkloadRefs } from './rollouts.js';
+import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { workloadSeenBy } from './seen-by.js';
 import { asRendered, type FrontedPort, frontsAny, podField, selectedThrough } from './workload.js';
 
+const path = (message: string, about: Subject, field?: string): Result => result('error', message, about, field);
+
 export function auditPaths(config: InjectionConfig, inventory: Inventory): Result[] {
-  const paths: Result[] = [];
-  const path = (message: string, about: Parameters<typeof result>[2], field?: string) =>
-    paths.push(result('error', message, about, field));
   const workloads = inventory.workloads.map((w) => workloadSeenBy(config.name, w));
   const refs = resolveWorkloadRefs(workloads);
   const running = workloads.filter(refs.runsPods);
   const pairing = pairServices(running, inventory.services);
   const guardingOf = guardingPolicies(inventory.networkPolicies, running);
+  const paths: Result[] = unauditable(config, workloads, refs);
   const bypassed = new Map<ServiceObject, ServicePort[]>();
-  for (const w of workloads) {
-    if (w.workloadRef && isSelected(config, w) && !refs.targetOf.get(w))
-      path(
-        'its pods come from an object not in the input (spec.workloadRef): it cannot be audited',
-        w,
-        'spec.workloadRef',
-      );
-  }
   for (const w of running) {
     if (!selectedThrough(config, w, refs.rolloutsOf.get(w) ?? [])) continue;
     const rendered = asRendered(config, w);
     if (!rendered.hasSidecar) {
-      path(
-        `selected, but has no sidecar "${config.container.name}": all its traffic reaches the app directly`,
-        w,
-        podField(w, 'spec.containers'),
-      );
+      paths.push(withoutSidecar(config, w));
       continue;
     }
     // A sidecar in front of no port (spec.ports: []) is passed by nothing.
     if (!frontsAny(rendered)) continue;
-    const fronted = rendered.fronts;
-    if (w.hostNetwork)
-      path("hostNetwork: true: its ports are the node's, past the sidecar", w, podField(w, 'spec.hostNetwork'));
-    for (const p of declaredPorts(w.containers)) {
-      if (p.hostPort === undefined || !fronted.some((f) => f.appPort === p.containerPort && f.protocol === p.protocol))
-        continue;
-      path(
-        `app port ${p.containerPort} is published on the node as hostPort ${p.hostPort}`,
-        w,
-        podField(w, `spec.${p.at}.hostPort`),
-      );
-    }
+    paths.push(...throughTheNode(w, rendered.fronts));
     for (const s of pairing.servicesOf.get(w) ?? []) {
-      const onApp = s.ports.filter((sp) => frontedTarget(sp, w, fronted));
-      for (const sp of onApp) {
-        const i = s.ports.indexOf(sp);
-        path(
-          `port ${sp.port} still targets app port ${JSON.stringify(serviceTarget(sp))} of ${describeRef(w.ref)}`,
-          s,
-          `spec.ports[${i}].targetPort`,
-        );
-      }
+      const onApp = s.ports.filter((sp) => frontedTarget(sp, w, rendered.fronts));
+      paths.push(...onApp.map((sp) => serviceOnAppPort(s, sp, w)));
       if (onApp.length) bypassed.set(s, [...(bypassed.get(s) ?? []), ...onApp]);
     }
-    eastWest(w, fronted, guardingOf.get(w) ?? [], path);
+    paths.push(...eastWest(w, rendered.fronts, guardingOf.get(w) ?? []));
   }
+  // Routes (Ingress, Gateway API) to a Service port left on an app port.
   const plans = [...bypassed].map(([service, bypass]) => ({ service, bypass }));
   for (const r of routeWarnings(inventory.routes, plans)) paths.push({ ...r, severity: 'error' });
   return paths;
+}
+
+/** A selected Rollout whose pods come from an object the input does not hold. */
+function unauditable(config: InjectionConfig, workloads: readonly Workload[], refs: WorkloadRefs): Result[] {
+  return workloads
+    .filter((w) => w.workloadRef && isSelected(config, w) && !refs.targetOf.get(w))
+    .map((w) =>
+      path(
+        'its pods come from an object not in the input (spec.workloadRef): it cannot be audited',
+        w,
+        'spec.workloadRef',
+      ),
+    );
+}
+
+/** A selected workload without the sidecar: all its traffic reaches the app. */
+const withoutSidecar = (config: InjectionConfig, w: Workload) =>
+  path(
+    `selected, but has no sidecar "${config.container.name}": all its traffic reaches the app directly`,
+    w,
+    podField(w, 'spec.containers'),
+  );
+
+/** The node's own network (hostNetwork), or a fronted app port published on the node (hostPort). */
+function throughTheNode(w: Workload, fronted: readonly FrontedPort[]): Result[] {
+  const out: Result[] = [];
+  if (w.hostNetwork)
+    out.push(path("hostNetwork: true: its ports are the node's, past the sidecar", w, podField(w, 'spec.hostNetwork')));
+  for (const p of declaredPorts(w.containers)) {
+    if (p.hostPort === undefined || !fronted.some((f) => f.appPort === p.containerPort && f.protocol === p.protocol))
+      continue;
+    const message = `app port ${p.containerPort} is published on the node as hostPort ${p.hostPort}`;
+    out.push(path(message, w, podField(w, `spec.${p.at}.hostPort`)));
+  }
+  return out;
+}
+
+/** A port of a Service over the workload that still targets a fronted app port. */
+function serviceOnAppPort(s: ServiceObject, sp: ServicePort, w: Workload): Result {
+  const message = `port ${sp.port} still targets app port ${JSON.stringify(serviceTarget(sp))} of ${describeRef(w.ref)}`;
+  return path(message, s, `spec.ports[${s.ports.indexOf(sp)}].targetPort`);
 }
 
 function frontedTarget(
@@ -112,17 +124,13 @@ function guardingPolicies(policies: readonly NetworkPolicyObject[], workloads: r
 }
 
 /** East-west: no policy restricts ingress to the pod, or a rule still admits a fronted app port. */
-function eastWest(
-  w: Workload,
-  fronted: readonly FrontedPort[],
-  guarding: readonly NetworkPolicyObject[],
-  path: (message: string, about: Parameters<typeof result>[2], field?: string) => void,
-) {
+function eastWest(w: Workload, fronted: readonly FrontedPort[], guarding: readonly NetworkPolicyObject[]): Result[] {
   const appPorts = fronted.map((f) => f.appPort).join(', ');
-  if (guarding.length === 0) {
-    path(`no NetworkPolicy selects its pods: any pod can reach app port ${appPorts} directly, past the sidecar`, w);
-    return;
-  }
+  if (guarding.length === 0)
+    return [
+      path(`no NetworkPolicy selects its pods: any pod can reach app port ${appPorts} directly, past the sidecar`, w),
+    ];
+  const out: Result[] = [];
   for (const policy of guarding) {
     policy.current.rules.forEach((ports, i) => {
       const admitted = fronted.filter(
@@ -131,7 +139,8 @@ function eastWest(
       if (admitted.length === 0) return;
       const what = ports === undefined ? 'admits every port, app port' : 'admits app port';
       const message = `ingress[${i}] ${what} ${admitted.map((f) => f.appPort).join(', ')} of ${describeRef(w.ref)}: a path past the sidecar`;
-      path(message, policy, `spec.ingress[${i}]`);
+      out.push(path(message, policy, `spec.ingress[${i}]`));
     });
   }
+  return out;
 }
