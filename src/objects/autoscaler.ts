@@ -2,7 +2,7 @@
 // utilization. Utilization is usage over the pod's summed requests, so every container, sidecars
 // included, needs a request for that resource, or the HPA stops scaling.
 import type { Subject } from '../results.js';
-import type { KrmObject } from './read.js';
+import { type KrmObject, subjectOf } from './read.js';
 import { isObj, type Obj } from './shape.js';
 
 export interface Autoscaler extends Subject {
@@ -32,8 +32,7 @@ export function readAutoscaler(object: KrmObject): Autoscaler {
       utilization.push({ resource: resource.name, field: `spec.metrics[${i}].resource` });
   });
   return {
-    ref: object.ref,
-    ...(object.file ? { file: object.file } : {}),
+    ...subjectOf(object),
     target: { kind: String(target.kind ?? ''), name: String(target.name ?? '') },
     utilization,
   };

@@ -5,7 +5,7 @@
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { Subject } from '../results.js';
 import type { IntOrString } from './ports.js';
-import type { KrmObject } from './read.js';
+import { type KrmObject, subjectOf } from './read.js';
 import { isObj } from './shape.js';
 
 export interface MeshPolicy extends Subject {
@@ -42,5 +42,5 @@ export function readMeshPolicy(object: KrmObject): MeshPolicy {
       });
     });
   }
-  return { ref: object.ref, ...(object.file ? { file: object.file } : {}), podSelector, ports };
+  return { ...subjectOf(object), podSelector, ports };
 }

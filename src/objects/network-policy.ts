@@ -8,7 +8,7 @@ import { GENERATED_BY, POLICY_PORTS } from '../annotations.js';
 import type { Subject } from '../results.js';
 import { readRecords } from './ledger.js';
 import type { IntOrString } from './ports.js';
-import type { KrmObject, ObjectAt } from './read.js';
+import { type KrmObject, type ObjectAt, placedOf } from './read.js';
 import { checkShape, isObj, type Obj, sameData, stringMap } from './shape.js';
 
 /** One `ingress[].ports[]` entry as written: a number or a name, or a range with endPort. */
@@ -95,10 +95,7 @@ export function readNetworkPolicy(object: KrmObject): NetworkPolicyObject {
   const types = Array.isArray(spec.policyTypes) ? spec.policyTypes : undefined;
   const current = ingress.map((r) => (r.ports && r.ports.length > 0 ? (r.ports as PolicyPort[]) : undefined));
   return {
-    ref: object.ref,
-    ...(object.file ? { file: object.file } : {}),
-    order: object.order,
-    at: object.at,
+    ...placedOf(object),
     podSelector,
     restrictsIngress: types ? types.includes('Ingress') : true,
     rules: current,

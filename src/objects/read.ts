@@ -4,7 +4,7 @@
 import { type Document, isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import type { Item } from '../io/item.js';
 import { isNullScalar, NOT_AN_OBJECT, resolved, toPlain, unidentified } from '../io/yaml.js';
-import { collect, type ResourceRef, type Result, ResultsError, result } from '../results.js';
+import { collect, type ResourceRef, type Result, ResultsError, result, type Subject } from '../results.js';
 import { isObj, type Obj } from './shape.js';
 
 /** Where an object sits: its item, and the path inside the item (empty, or `items[i]` of a List). */
@@ -26,6 +26,19 @@ export interface KrmObject {
 }
 
 export type InputMode = 'resource-list' | 'stream';
+
+/** What results about the object name: its ref, and kpt's file when there is one. */
+export const subjectOf = (object: KrmObject): Subject => ({
+  ref: object.ref,
+  ...(object.file ? { file: object.file } : {}),
+});
+
+/** Its subject, its order among all objects, and where it is: what the edited kinds carry. */
+export const placedOf = (object: KrmObject): Subject & { order: number; at: ObjectAt } => ({
+  ...subjectOf(object),
+  order: object.order,
+  at: object.at,
+});
 
 /** Where read objects go, one at a time, so their plain data need not outlive the reading. */
 export interface ObjectSink {

@@ -2,7 +2,7 @@
 // Each backend names a Service and one of its ports, by number or by the Service port's name.
 import type { Subject } from '../results.js';
 import type { IntOrString } from './ports.js';
-import type { KrmObject } from './read.js';
+import { type KrmObject, subjectOf } from './read.js';
 import { isObj, type Obj } from './shape.js';
 
 export interface Backend {
@@ -71,5 +71,5 @@ export function readRoute(object: KrmObject): Route {
       });
     });
   }
-  return { ref: object.ref, ...(object.file ? { file: object.file } : {}), backends };
+  return { ...subjectOf(object), backends };
 }

@@ -6,7 +6,7 @@ import { REWIRED } from '../annotations.js';
 import type { Subject } from '../results.js';
 import { readRecords } from './ledger.js';
 import type { IntOrString, ServicePort } from './ports.js';
-import type { KrmObject, ObjectAt } from './read.js';
+import { type KrmObject, type ObjectAt, placedOf } from './read.js';
 import { checkShape, isObj, type StringMap, stringMap } from './shape.js';
 
 /** One port an earlier run rewired: what its targetPort was, and the listen port it was moved to. */
@@ -66,10 +66,7 @@ export function readService(object: KrmObject): ServiceObject {
   const written = (checkShape(servicePortsShape, spec.ports, about, 'spec.ports') ?? []) as ServicePort[];
   const selector = stringMap(spec.selector, about, 'spec.selector');
   return {
-    ref: object.ref,
-    ...(object.file ? { file: object.file } : {}),
-    order: object.order,
-    at: object.at,
+    ...placedOf(object),
     ...(Object.keys(selector).length > 0 ? { selector } : {}),
     headless: spec.clusterIP === 'None',
     ports: written,

@@ -64,6 +64,13 @@ export function stringMap(value: unknown, about: Subject, field: string): String
   return out;
 }
 
+/**
+ * An object's key for a map: its namespace (none is a namespace of its own), then its kind where
+ * kinds can share a name, then its name.
+ */
+export const objectKey = (namespace: string | undefined, ...kindAndName: string[]) =>
+  [namespace ?? '', ...kindAndName].join('/');
+
 /** Adds a value to the list at `key` of a map of lists, starting the list with the first. */
 export function addTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

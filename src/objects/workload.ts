@@ -5,7 +5,9 @@ import * as z from 'zod/mini';
 import { STATUS } from '../annotations.js';
 import type { Subject } from '../results.js';
 import { readRecords } from './ledger.js';
-import type { KrmObject, ObjectAt } from './read.js';
+import { appContainersOf } from './mesh.js';
+import { declaredPorts } from './ports.js';
+import { type KrmObject, type ObjectAt, placedOf } from './read.js';
 import { below, checkShape, isObj, type Obj, type StringMap, stringMap } from './shape.js';
 
 export interface WorkloadKind {
@@ -148,6 +150,14 @@ export const runningContainers = (w: Pick<WorkloadObject, 'containers' | 'initCo
   ...w.initContainers.filter(isNativeSidecar),
 ];
 
+/** The ports the pod's app containers declare: running containers, mesh proxies left out. */
+export const declaredAppPorts = (w: Pick<WorkloadObject, 'containers' | 'initContainers'>) =>
+  declaredPorts(appContainersOf(runningContainers(w)));
+
+/** A field of the pod: below the pod template, or the Pod's own (`spec.hostNetwork`). */
+export const podField = (w: Pick<WorkloadObject, 'kind'>, path: string) =>
+  below(w.kind.podTemplatePath.join('.'), path);
+
 /** The pod template of an object of this kind, or undefined. */
 export function podTemplateOf(object: Obj, kind: WorkloadKind): Obj | undefined {
   let at: unknown = object;
@@ -178,10 +188,7 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
   const metadata = isObj(plain.metadata) ? plain.metadata : {};
   const base = kind.podTemplatePath.join('.');
   const common = {
-    ref: object.ref,
-    ...(object.file ? { file: object.file } : {}),
-    order: object.order,
-    at: object.at,
+    ...placedOf(object),
     kind,
     labels: stringMap(metadata.labels, about, 'metadata.labels'),
     annotations: stringMap(metadata.annotations, about, 'metadata.annotations'),

@@ -4,7 +4,6 @@
 import type { InjectionConfig } from '../config/schema.js';
 import type { Inventory } from '../objects/inventory.js';
 import { labelIndex } from '../objects/label-index.js';
-import { appContainersOf } from '../objects/mesh.js';
 import type { NetworkPolicyObject } from '../objects/network-policy.js';
 import {
   declaredPorts,
@@ -16,7 +15,7 @@ import {
 } from '../objects/ports.js';
 import type { ServiceObject } from '../objects/service.js';
 import { addTo } from '../objects/shape.js';
-import { runningContainers, type Workload } from '../objects/workload.js';
+import { declaredAppPorts, podField, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result, type Subject } from '../results.js';
 import { isSelected } from './decide.js';
 import { pairServices } from './pairing.js';
@@ -24,7 +23,7 @@ import { admits } from './policies.js';
 import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { workloadSeenBy } from './seen-by.js';
-import { asRendered, type FrontedPort, frontsAny, podField, selectedThrough } from './workload.js';
+import { asRendered, type FrontedPort, frontsAny, selectedThrough } from './workload.js';
 
 const path = (message: string, about: Subject, field?: string): Result => result('error', message, about, field);
 
@@ -106,7 +105,7 @@ function frontedTarget(
   fronted: readonly FrontedPort[],
 ) {
   const protocol = protocolOf(sp);
-  const n = resolvePort(serviceTarget(sp), declaredPorts(appContainersOf(runningContainers(w))), protocol);
+  const n = resolvePort(serviceTarget(sp), declaredAppPorts(w), protocol);
   return fronted.some((f) => f.appPort === n && f.protocol === protocol);
 }
 

@@ -3,7 +3,7 @@
 // for cpu" and the HPA stops scaling.
 import type { InjectionConfig } from '../config/schema.js';
 import type { Autoscaler } from '../objects/autoscaler.js';
-import { isObj } from '../objects/shape.js';
+import { isObj, objectKey } from '../objects/shape.js';
 import type { Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 
@@ -14,9 +14,9 @@ export function autoscalerWarnings(
 ): Result[] {
   const requests = isObj(config.container.resources?.requests) ? config.container.resources.requests : {};
   const results: Result[] = [];
-  const byTarget = new Map(injected.map((w) => [`${w.ref.namespace ?? ''}/${w.ref.kind}/${w.ref.name}`, w]));
+  const byTarget = new Map(injected.map((w) => [objectKey(w.ref.namespace, w.ref.kind, w.ref.name), w]));
   for (const hpa of autoscalers) {
-    const scaled = byTarget.get(`${hpa.ref.namespace ?? ''}/${hpa.target.kind}/${hpa.target.name}`);
+    const scaled = byTarget.get(objectKey(hpa.ref.namespace, hpa.target.kind, hpa.target.name));
     if (!scaled) continue;
     for (const { resource, field } of hpa.utilization) {
       if (requests[resource] !== undefined) continue;

@@ -2,7 +2,7 @@
 // and Service rewiring both read its answer, so they cannot drift apart.
 import { APP_PORT, INJECT } from '../annotations.js';
 import type { InjectionConfig, PortMapping } from '../config/schema.js';
-import { appContainersOf, isMeshContainer } from '../objects/mesh.js';
+import { isMeshContainer } from '../objects/mesh.js';
 import {
   type DeclaredPort,
   declaredPorts,
@@ -14,7 +14,7 @@ import {
 } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
 import type { Service } from '../objects/service.js';
-import { runningContainers, type Workload, type WorkloadObject } from '../objects/workload.js';
+import { declaredAppPorts, runningContainers, type Workload, type WorkloadObject } from '../objects/workload.js';
 
 /** A config port entry as it applies to one workload: the app port is a number there. */
 export interface ResolvedMapping {
@@ -126,7 +126,7 @@ function frontedByAnother(config: InjectionConfig, w: Workload, mappings: readon
 }
 
 function appPortsOf(w: Workload, services: readonly Service[]): AppPorts {
-  const declared = declaredPorts(appContainersOf(runningContainers(w)));
+  const declared = declaredAppPorts(w);
   const meshPorts = declaredPorts(runningContainers(w).filter(isMeshContainer)).map((p) => p.containerPort);
   const targeted = services
     .flatMap((s) => s.ports.map((sp) => ({ target: serviceTarget(sp), protocol: protocolOf(sp) })))

@@ -3,10 +3,9 @@
 // sidecar on localhost. Say so, naming it and the listen port it should cover instead.
 
 import { labelIndex } from '../objects/label-index.js';
-import { appContainersOf } from '../objects/mesh.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
-import { declaredPorts, resolvePort } from '../objects/ports.js';
-import { runningContainers } from '../objects/workload.js';
+import { resolvePort } from '../objects/ports.js';
+import { declaredAppPorts } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { PlannedWorkload } from './workload.js';
 
@@ -22,7 +21,7 @@ export function meshPolicyWarnings(policies: readonly MeshPolicy[], injected: re
     const selected = select(policy.ref.namespace, policy.podSelector);
     for (const { port, field } of policy.ports) {
       for (const { workload: w, fronts } of selected) {
-        const n = resolvePort(port, declaredPorts(appContainersOf(runningContainers(w))), 'TCP');
+        const n = resolvePort(port, declaredAppPorts(w), 'TCP');
         const m = fronts.find((x) => x.appPort === n);
         if (!m) continue;
         const message =

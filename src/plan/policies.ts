@@ -10,11 +10,10 @@ import { GENERATED_BY, GENERATED_FOR } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { labelIndex } from '../objects/label-index.js';
 import { recordsAnnotation } from '../objects/ledger.js';
-import { appContainersOf } from '../objects/mesh.js';
 import { type NetworkPolicy, type PolicyPort, type RuleRecord, ruleChange } from '../objects/network-policy.js';
 import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
-import { type Obj, sameData } from '../objects/shape.js';
-import { runningContainers, type Workload } from '../objects/workload.js';
+import { type Obj, objectKey, sameData } from '../objects/shape.js';
+import { declaredAppPorts, runningContainers, type Workload } from '../objects/workload.js';
 import { type ResourceRef, type Result, result } from '../results.js';
 import { type FrontedPort, frontsAny, type PlannedWorkload } from './workload.js';
 
@@ -63,7 +62,7 @@ export function planPolicies(
       ? unguarded(theirs, workloads, selectedBy).map((w) => generatedPolicy(config, w))
       : [];
   // An earlier generated policy that is still wanted as it is stays byte for byte; the rest go.
-  const key = (ref: ResourceRef) => `${ref.namespace ?? ''}/${ref.name}`;
+  const key = (ref: ResourceRef) => objectKey(ref.namespace, ref.name);
   const oursByKey = new Map(ours.map((p) => [key(p.ref), p]));
   const kept = new Set(
     wanted.filter((g) => sameData(oursByKey.get(key(g.ref))?.generated?.object, g.object)).map((g) => key(g.ref)),
@@ -234,9 +233,7 @@ export function admits(
   if (protocolOf(entry) !== protocol) return false;
   if (entry.port === undefined) return true;
   if (typeof entry.port === 'string') {
-    const resolved =
-      resolvePort(entry.port, declaredPorts(appContainersOf(runningContainers(w))), protocol) ??
-      listenPortsByName.get(entry.port);
+    const resolved = resolvePort(entry.port, declaredAppPorts(w), protocol) ?? listenPortsByName.get(entry.port);
     return resolved === port;
   }
   return entry.endPort !== undefined ? entry.port <= port && port <= entry.endPort : entry.port === port;

@@ -3,6 +3,7 @@
 // referenced template is the one injected, even when that object itself runs no pods (replicas: 0):
 // the Rollout runs its pods. Its blue-green and canary Services select those pods by their labels,
 // so they pair with that template like any Service.
+import { objectKey } from '../objects/shape.js';
 import type { Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
 
@@ -18,16 +19,14 @@ export interface WorkloadRefs {
   runsPods: (w: Workload) => boolean;
 }
 
-const key = (namespace: string | undefined, kind: string, name: string) => `${namespace ?? ''}/${kind}/${name}`;
-
 export function resolveWorkloadRefs(workloads: readonly Workload[]): WorkloadRefs {
-  const byKey = new Map(workloads.map((w) => [key(w.ref.namespace, w.kind.kind, w.ref.name), w]));
+  const byKey = new Map(workloads.map((w) => [objectKey(w.ref.namespace, w.kind.kind, w.ref.name), w]));
   const rolloutsOf = new Map<Workload, Workload[]>();
   const targetOf = new Map<Workload, Workload | undefined>();
   for (const w of workloads) {
     if (!w.workloadRef) continue;
     const { kind, name } = w.workloadRef;
-    const target = REFERABLE.includes(kind) ? byKey.get(key(w.ref.namespace, kind, name)) : undefined;
+    const target = REFERABLE.includes(kind) ? byKey.get(objectKey(w.ref.namespace, kind, name)) : undefined;
     targetOf.set(w, target);
     if (target) rolloutsOf.set(target, [...(rolloutsOf.get(target) ?? []), w]);
   }

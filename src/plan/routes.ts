@@ -5,6 +5,7 @@
 import type { ServicePort } from '../objects/ports.js';
 import type { Route } from '../objects/route.js';
 import type { ServiceObject } from '../objects/service.js';
+import { objectKey } from '../objects/shape.js';
 import { describeRef, type Result, result } from '../results.js';
 
 /** A Service with the ports of it that still reach an app port past the sidecar. */
@@ -15,7 +16,7 @@ interface Bypassed {
 
 export function routeWarnings(routes: readonly Route[], services: readonly Bypassed[]): Result[] {
   const results: Result[] = [];
-  const byName = new Map(services.map((s) => [`${s.service.ref.namespace ?? ''}/${s.service.ref.name}`, s]));
+  const byName = new Map(services.map((s) => [objectKey(s.service.ref.namespace, s.service.ref.name), s]));
   for (const route of routes) {
     for (const backend of route.backends) {
       const namespace = backend.namespace ?? route.ref.namespace ?? '';

@@ -7,8 +7,7 @@ import type { InjectionConfig } from '../config/schema.js';
 import { recordsAnnotation } from '../objects/ledger.js';
 import { appContainersOf } from '../objects/mesh.js';
 import { declaredPorts, protocolOf } from '../objects/ports.js';
-import { below } from '../objects/shape.js';
-import type { InjectionStatus, Workload } from '../objects/workload.js';
+import { type InjectionStatus, podField, type Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
 import { withListenPorts } from './mesh-ports.js';
@@ -57,7 +56,7 @@ export function collisions(
   native: boolean,
   boundPorts: readonly { port: number; what: string }[] = [],
 ): Result[] {
-  const field = below(w.kind.podTemplatePath.join('.'), native ? 'spec.initContainers' : 'spec.containers');
+  const field = podField(w, native ? 'spec.initContainers' : 'spec.containers');
   const problems: Result[] = [];
   const others = [...w.containers, ...w.initContainers];
   // Ports a preset's image binds without declaring them (loopback too: the pod shares one localhost).

@@ -9,7 +9,7 @@
 import { APP_PORT, INJECT } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { declaredPorts, type Protocol } from '../objects/ports.js';
-import type { Workload, WorkloadObject } from '../objects/workload.js';
+import { podField, type Workload, type WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { isSelected, type ResolvedMapping, type SidecarDecision } from './decide.js';
 import { type WorkloadRefs, workloadRefResults } from './rollouts.js';
@@ -78,10 +78,6 @@ export function slotOf(w: Workload, native: boolean): SidecarSlot {
 /** Selected through its own object, or through an Argo Rollout whose spec.workloadRef names it. */
 export const selectedThrough = (config: InjectionConfig, w: WorkloadObject, rollouts: readonly WorkloadObject[]) =>
   isSelected(config, w) || rollouts.some((r) => isSelected(config, r));
-
-/** `spec.template.` for a pod template, '' for a Pod: where a workload's pod fields start. */
-export const podField = (w: Workload, path: string) =>
-  w.kind.podTemplatePath.length ? `${w.kind.podTemplatePath.join('.')}.${path}` : path;
 
 /**
  * Another injection fronts one of this injection's listen ports (a chain): taking this sidecar out,
