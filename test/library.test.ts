@@ -1,4 +1,5 @@
-// The library, as a user gets it: `npm pack`, installed into an empty directory with nothing else,
+// The library, as a user gets it: `npm pack`, installed into an empty directory with nothing else
+// (the one place the test suite packs and installs), run through npm's bin link and npx,
 // imported from ESM and from CommonJS, type-checked by the TypeScript compiler, and the
 // kpt-functions adapter run through the real SDK (0.16.1). Each route is compared with what the
 // command line writes for the shop example.
@@ -89,6 +90,16 @@ describe('the packed library in an empty project', () => {
     });
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version);
     expect(r.stderr).toMatch(/code cache .*node_modules\/inject-sidecar\/dist\/inject-sidecar\..*\.cache: accepted/);
+  });
+
+  it('npx runs the installed command: --help, and a ResourceList as kpt sends it', () => {
+    const help = spawnSync('npx', ['--no-install', 'inject-sidecar', '--help'], { cwd: app, encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^inject-sidecar \d/);
+    const list = readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/resource-list.yaml'), 'utf8');
+    const out = spawnSync('npx', ['--no-install', 'inject-sidecar'], { cwd: app, input: list, encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toBe(readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/output.yaml'), 'utf8'));
   });
 
   it('injectSidecar on plain objects, from ESM, gives the command line objects', () => {

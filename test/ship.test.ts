@@ -1,5 +1,6 @@
 // Where users run it: Argo CD (repo-server and CMP), the standalone binary with no Node, the
-// container image's final stage, the repository as a kpt package, and the npm package.
+// container image's final stage, and the repository as a kpt package (the npm package is in
+// library.test.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -249,35 +250,6 @@ describe('the repository as a kpt package', () => {
     expect(Object.keys(meta)).toEqual(
       expect.arrayContaining(['image', 'description', 'tags', 'license', 'examplePackageURLs']),
     );
-  });
-});
-
-describe('npm package', () => {
-  it('packs, installs into an empty directory, and runs', () => {
-    const packDir = mkdtempSync(join(tmpdir(), 'inject-sidecar-pack-'));
-    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], {
-      cwd: repo,
-      encoding: 'utf8',
-    })
-      .trim()
-      .split('\n')
-      .at(-1)!;
-    const project = mkdtempSync(join(tmpdir(), 'inject-sidecar-install-'));
-    writeFileSync(join(project, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}\n');
-    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--offline', join(packDir, name)], {
-      cwd: project,
-      stdio: 'ignore',
-    });
-    const help = spawnSync('npx', ['--no-install', 'inject-sidecar', '--help'], { cwd: project, encoding: 'utf8' });
-    expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/^inject-sidecar \d/);
-    const out = spawnSync('npx', ['--no-install', 'inject-sidecar'], {
-      cwd: project,
-      input: emptyList,
-      encoding: 'utf8',
-    });
-    expect(out.status).toBe(0);
-    expect(out.stdout).toContain('targetPort: 8443');
   });
 });
 
