@@ -80,6 +80,8 @@ function describe(value: unknown): string {
 
 /** How every text YAML 1.1 reads as other than a string begins (`~`, a digit, a sign, a dot, y/n/on/off/true/false/null). */
 const MAYBE_AMBIGUOUS = /^(?:[-+.~0-9]|[yYnNoOtTfF])/;
+/** A whole number as both YAML versions read it alike: no sign, no leading zero, no underscore. */
+const PLAIN_DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 
 /** A plain scalar the user wrote that YAML 1.1 and 1.2 read differently. */
 export interface Yaml11Difference {
@@ -100,13 +102,19 @@ const join = (base: string, key: string) => {
  */
 export function settleYaml11(object: Node): Yaml11Difference[] {
   const found: Yaml11Difference[] = [];
-  const scalar = (node: Scalar, field: string, isKey: boolean) => {
+  // The path is kept as keys and indexes and made a string only for a value that is named.
+  const path: (string | number)[] = [];
+  const fieldOf = () => path.reduce<string>((f, k) => (typeof k === 'number' ? `${f}[${k}]` : join(f, k)), '');
+  const scalar = (node: Scalar, isKey: boolean) => {
     // A parsed node whose value the edit replaced keeps its old source: it is the function's now.
     const asWritten =
       node.range !== undefined &&
       node.range !== null &&
       (node.type !== 'PLAIN' ||
         node.source === node.value ||
+        (typeof node.value === 'number' &&
+          PLAIN_DECIMAL.test(String(node.source)) &&
+          Number(node.source) === node.value) ||
         sameReading(yaml12Reading(String(node.source)), node.value));
     if (!asWritten) {
       if (typeof node.value === 'string' && (node.type === undefined || node.type === 'PLAIN')) {
@@ -115,6 +123,8 @@ export function settleYaml11(object: Node): Yaml11Difference[] {
       return;
     }
     if (node.type !== 'PLAIN' || typeof node.source !== 'string' || !MAYBE_AMBIGUOUS.test(node.source)) return;
+    // A decimal without a leading zero (8080) is the same number to both.
+    if (typeof node.value === 'number' && PLAIN_DECIMAL.test(node.source)) return;
     const reading = yaml11Reading(node.source);
     if (sameReading(reading, node.value)) return;
     const what = isKey ? 'key' : 'value';
@@ -125,22 +135,28 @@ export function settleYaml11(object: Node): Yaml11Difference[] {
           ? `write ${node.value} if the decimal is meant, ${reading} if the octal`
           : 'write it so that both read the same';
     found.push({
-      field,
+      field: fieldOf(),
       message: `plain ${what} ${node.source} is ${describe(node.value)} to this function (YAML 1.2) but ${describe(reading)} to kubectl, Helm and other YAML 1.1 readers; ${remedy}`,
     });
   };
-  const walk = (node: unknown, field: string) => {
+  const walk = (node: unknown) => {
     if (isAlias(node)) return;
-    if (isScalar(node)) scalar(node, field, false);
+    if (isScalar(node)) scalar(node, false);
     else if (isMap(node))
       for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-        if (isScalar(pair.key)) scalar(pair.key, join(field, key), true);
-        walk(pair.value, join(field, key));
+        path.push(isScalar(pair.key) ? String(pair.key.value) : '?');
+        if (isScalar(pair.key)) scalar(pair.key, true);
+        walk(pair.value);
+        path.pop();
       }
-    else if (isSeq(node)) for (const [i, item] of node.items.entries()) walk(item, `${field}[${i}]`);
+    else if (isSeq(node))
+      for (let i = 0; i < node.items.length; i++) {
+        path.push(i);
+        walk(node.items[i]);
+        path.pop();
+      }
   };
-  walk(object, '');
+  walk(object);
   return found;
 }
 
