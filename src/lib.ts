@@ -44,7 +44,11 @@ export interface SidecarInjectionConfigMap {
   data: Record<string, string>;
 }
 
-/** One result, as in a KRM ResourceList (severity `error`, `warning` or `info`). */
+/**
+ * One result, as in a KRM ResourceList (severity `error`, `warning` or `info`). Written out rather
+ * than re-exported: the shipped declarations name no internal module (test/results.test.ts checks
+ * it stays the shape results.ts builds).
+ */
 export interface Result {
   severity: 'error' | 'warning' | 'info';
   message: string;

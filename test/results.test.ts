@@ -1,7 +1,8 @@
 // The one error type and its collector: a step's own problems become results; anything else thrown
 // is a bug and goes on up, to be reported as an internal error by run.ts, never as the user's.
 import { describe, expect, it } from 'vitest';
-import { collect, exitCodeOf, formatResult, problem, ResultsError } from '../src/results.js';
+import type { Result as LibraryResult } from '../src/lib.js';
+import { collect, exitCodeOf, formatResult, problem, type Result, ResultsError } from '../src/results.js';
 
 const about = { ref: { apiVersion: 'v1', kind: 'Service', name: 'web', namespace: 'shop' } };
 
@@ -39,6 +40,12 @@ describe('results', () => {
       }),
     ).toThrow(TypeError);
     expect(problems).toEqual([]);
+  });
+
+  it("the library's Result, written out for the shipped declarations, is the function's own", () => {
+    // tsc (npm test) rejects this line when the two shapes drift apart.
+    const same: [LibraryResult] extends [Result] ? ([Result] extends [LibraryResult] ? true : false) : false = true;
+    expect(same).toBe(true);
   });
 
   it('stderr says the object and the field once each', () =>
