@@ -7,7 +7,7 @@
 // built-in it needs comes from process.getBuiltinModule (Node 20.16+), not from `require`. A
 // test copies it alone, into an ESM package and into a CommonJS package.
 
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -73,6 +73,29 @@ chmodSync('dist/inject-sidecar', 0o755);
 // The file does not need it: copied elsewhere it runs either way.
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 trainCodeCache('dist/inject-sidecar');
+
+// The Helm 4 post-renderer plugin (docs/routes.md): Helm 4 takes only a plugin as a post-renderer,
+// `helm plugin install dist/helm-plugin`. Self-contained: the executable and its code cache, copied.
+// Helm reads and drops a plugin's stderr, so the plugin's command asks for the messages on the terminal too.
+rmSync('dist/helm-plugin', { recursive: true, force: true });
+mkdirSync('dist/helm-plugin');
+for (const f of readdirSync('dist').filter((f) => f === 'inject-sidecar' || /^inject-sidecar\..*\.cache$/.test(f)))
+  copyFileSync(`dist/${f}`, `dist/helm-plugin/${f}`);
+writeFileSync(
+  'dist/helm-plugin/plugin.yaml',
+  `# A Helm 4 post-renderer plugin: helm plugin install dist/helm-plugin, then
+#   helm template|install|upgrade ... --post-renderer inject-sidecar --post-renderer-args CONFIG
+apiVersion: v1
+type: postrenderer/v1
+name: inject-sidecar
+version: "${version}"
+runtime: subprocess
+runtimeConfig:
+  platformCommand:
+    - command: \${HELM_PLUGIN_DIR}/inject-sidecar
+      args: ["--messages-to-tty"]
+`,
+);
 
 // The library (README: Library): ESM and CommonJS, with yaml and zod inside, nothing required at
 // run time. The kpt-functions adapter imports the library's own file and the SDK, both left out.

@@ -13,3 +13,8 @@ export const POLICY_PORTS = 'inject-sidecar.dev/ingress-ports';
 export const GENERATED_BY = 'inject-sidecar.dev/generated-by';
 /** On a generated NetworkPolicy: the workload it guards. */
 export const GENERATED_FOR = 'inject-sidecar.dev/generated-for';
+/**
+ * Read only: an object with either is a hook of its release (a test Pod, a pre-install Job, an Argo
+ * CD sync hook), not one of its workloads, and is never injected or counted behind a Service.
+ */
+export const HOOKS = ['helm.sh/hook', 'argocd.argoproj.io/hook'] as const;

@@ -1,5 +1,6 @@
 // The command line: the only place that reads stdin, writes stdout and picks an exit code.
-import { readFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import type { RunOutput } from './run.js';
 
 declare const VERSION: string;
@@ -19,8 +20,15 @@ Usage:
                                                fronted app port past the sidecar (exit 1 if any)
   inject-sidecar --help | --version
 
-Exit code 1 on any error, with the reason on stderr and nothing half-done on stdout.
-Documentation: README.md in the package.
+Flags, before the config file:
+  --strict            every warning is an error: the render fails with the reasons (for Helm and
+                      Argo CD, which show no warning on success); spec.strict: true does the same
+  --messages-to-tty   also write the messages to the terminal (/dev/tty), when there is one: Helm 4
+                      discards a post-renderer plugin's stderr (its plugin.yaml passes this flag)
+
+Exit code 1 on any error, with the reason on stderr and nothing half-done on stdout. On success one
+line on stderr says what the run did. INJECT_SIDECAR_LOG=FILE appends every stderr line to FILE too.
+Documentation: README.md and docs/ in the package.
 `;
 
 function readStdin(): Uint8Array {
@@ -57,7 +65,7 @@ async function main(argv: string[]): Promise<RunOutput> {
   if (configFile === undefined) {
     if (values.audit)
       return fail('--audit takes the config file as its argument; in a ResourceList, set spec.mode: audit');
-    return runResourceList(readStdin());
+    return runResourceList(readStdin(), { strict: values.strict });
   }
   let configText: Uint8Array;
   try {
@@ -65,19 +73,25 @@ async function main(argv: string[]): Promise<RunOutput> {
   } catch (e) {
     return fail(`cannot read config file ${configFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return runStream(configText, `config file ${configFile}`, readStdin(), { audit: values.audit === true });
+  return runStream(configText, `config file ${configFile}`, readStdin(), {
+    audit: values.audit,
+    strict: values.strict,
+  });
 }
 
-const FLAGS: Record<string, 'help' | 'version' | 'audit'> = {
+const FLAGS = {
   '--help': 'help',
   '-h': 'help',
   '--version': 'version',
   '--audit': 'audit',
-};
+  '--strict': 'strict',
+  '--messages-to-tty': 'messagesToTty',
+} as const;
+const isFlag = (arg: string): arg is keyof typeof FLAGS => Object.hasOwn(FLAGS, arg);
 
-/** Three flags and the arguments; `--` ends the flags. (node:util's parseArgs costs more to load than this.) */
+/** A few flags and the arguments; `--` ends the flags. (node:util's parseArgs costs more to load than this.) */
 function parse(args: readonly string[]) {
-  const values = { help: false, version: false, audit: false };
+  const values = { help: false, version: false, audit: false, strict: false, messagesToTty: false };
   const positionals: string[] = [];
   for (const [i, arg] of args.entries()) {
     if (arg === '--') {
@@ -85,8 +99,8 @@ function parse(args: readonly string[]) {
       break;
     }
     if (arg.length < 2 || !arg.startsWith('-')) positionals.push(arg);
-    else if (FLAGS[arg]) values[FLAGS[arg]] = true;
-    else if (FLAGS[arg.replace(/=.*/s, '')]) throw new Error(`flag ${arg.replace(/=.*/s, '')} takes no value`);
+    else if (isFlag(arg)) values[FLAGS[arg]] = true;
+    else if (isFlag(arg.replace(/=.*/s, ''))) throw new Error(`flag ${arg.replace(/=.*/s, '')} takes no value`);
     else throw new Error(`unknown flag ${arg}`);
   }
   return { values, positionals };
@@ -114,6 +128,34 @@ function writeAll(fd: 1 | 2, text: string, then: () => void): void {
   then();
 }
 
-main(process.argv.slice(2)).then((out) =>
-  writeAll(2, out.stderr, () => writeAll(1, out.stdout, () => process.exit(out.exitCode))),
-);
+/**
+ * The messages, where a person will see them when stderr does not reach one: the terminal (Helm 4
+ * reads a post-renderer plugin's stderr and drops it, even on failure), and INJECT_SIDECAR_LOG, a
+ * file CI can print. Neither may fail the render; a log that cannot be written says so on stderr.
+ */
+function copyMessages(messages: string, toTty: boolean): string {
+  if (!messages) return '';
+  if (toTty && !isatty(2)) {
+    try {
+      const tty = openSync('/dev/tty', 'w');
+      writeSync(tty, messages);
+      closeSync(tty);
+    } catch {
+      // No controlling terminal (CI, Argo CD): INJECT_SIDECAR_LOG is the way there.
+    }
+  }
+  const log = process.env.INJECT_SIDECAR_LOG;
+  if (!log) return '';
+  try {
+    appendFileSync(log, messages);
+    return '';
+  } catch (e) {
+    return `inject-sidecar: warning: cannot append to INJECT_SIDECAR_LOG ${log}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`;
+  }
+}
+
+const argv = process.argv.slice(2);
+main(argv).then((out) => {
+  const stderr = out.stderr + copyMessages(out.stderr, argv.includes('--messages-to-tty'));
+  writeAll(2, stderr, () => writeAll(1, out.stdout, () => process.exit(out.exitCode)));
+});

@@ -70,6 +70,9 @@ export function collect<T>(problems: Result[], step: () => T): T | undefined {
 export const hasErrors = (results: readonly Result[]) => results.some((r) => r.severity === 'error');
 export const exitCodeOf = (results: readonly Result[]): 0 | 1 => (hasErrors(results) ? 1 : 0);
 
+/** `1 warning`, `2 warnings`: a count in a message. */
+export const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 /** `Deployment shop/web`, the way kubectl names an object in its messages. */
 export function describeRef(ref: ResourceRef): string {
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;

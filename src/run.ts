@@ -14,7 +14,18 @@ import { type Inventory, isReadByPlan, takeStock } from './objects/inventory.js'
 import { type InputMode, type ObjectSink, readObjects } from './objects/read.js';
 import { auditPaths } from './plan/audit.js';
 import { planInjection } from './plan/plan.js';
-import { collect, exitCodeOf, formatResult, hasErrors, problem, type Result, ResultsError, result } from './results.js';
+import { selectsNothing } from './plan/selection.js';
+import {
+  collect,
+  count,
+  exitCodeOf,
+  formatResult,
+  hasErrors,
+  problem,
+  type Result,
+  ResultsError,
+  result,
+} from './results.js';
 
 export interface RunOutput {
   stdout: string;
@@ -61,44 +72,94 @@ interface Edge {
   items: readonly Item[];
   added: Item[];
   newItemFormat: ItemFormat;
+  /** What the edge could not read: then the objects are not the whole input. */
+  problems: readonly Result[];
 }
 
-/** The transformation proper, on items and plain data from either edge. Returns every result. */
-function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | undefined): Result[] {
+/** What a run came to: every result, and the one line that says what it did (stderr, on success). */
+interface Outcome {
+  results: Result[];
+  summary?: string;
+}
+
+/** The transformation proper, on items and plain data from either edge. */
+function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | undefined): Outcome {
   let results = [...inventory.results];
-  if (!config) return results;
-  if (config.mode === 'audit') return results.concat(audit(config, inventory));
+  if (!config) return { results };
+  if (config.mode === 'audit') return audit(config, inventory, results, selectionOf(config, edge, inventory));
   const plan = planInjection(config, inventory);
   // concat, not push(...): a large input has more results than a call has room for arguments.
-  results = results.concat(plan.results);
-  if (hasErrors(results)) return results;
+  results = results.concat(selectionOf(config, edge, inventory), plan.results);
+  if (hasErrors(results)) return { results };
   results = results.concat(collect(results, () => applyPlan(plan, edge.items)) ?? []);
   for (const [i, object] of plan.added.entries())
     edge.added.push(newItem(object, edge.newItemFormat, `added object ${i + 1}`));
-  return results;
+  const { workloads, services, networkPolicies } = plan.summary;
+  const warnings = results.filter((r) => r.severity === 'warning').length;
+  const did = [
+    `sidecar in ${count(workloads, 'workload')}`,
+    `${count(services, 'Service')} rewired`,
+    `${count(networkPolicies, 'NetworkPolicy', 'NetworkPolicies')} following it`,
+    count(warnings, 'warning'),
+  ];
+  return { results, summary: `injection "${config.name}": ${did.join(', ')}` };
 }
 
 /** The audit changes nothing; with no path found it says so, so a clean run is not silent. */
-function audit(config: InjectionConfig, inventory: Inventory): Result[] {
+function audit(config: InjectionConfig, inventory: Inventory, found: Result[], nothing: Result[]): Outcome {
   const paths = auditPaths(config, inventory);
-  if (paths.length) return paths;
+  const results = found.concat(nothing, paths);
+  if (paths.length || nothing.length) return { results };
   const clean = `audit: no path reaches a fronted app port without passing the sidecar "${config.container.name}"`;
-  return [result('info', clean)];
+  return { results: results.concat(result('info', clean)), summary: clean };
+}
+
+/** A config that selects nothing, said only of an input read whole: a broken one says why instead. */
+const selectionOf = (config: InjectionConfig, edge: Edge, inventory: Inventory) =>
+  hasErrors(edge.problems) || hasErrors(inventory.results) ? [] : selectsNothing(config, inventory.workloads);
+
+/**
+ * Strict (`--strict`, spec.strict): every warning is an error, so the render fails with the reasons
+ * where a route shows nothing on success (Helm, Argo CD).
+ */
+function strictly(results: Result[], why: string | undefined): Result[] {
+  const warnings = results.filter((r) => r.severity === 'warning').length;
+  if (!why || warnings === 0) return results;
+  const escalated = results.map((r): Result => (r.severity === 'warning' ? { ...r, severity: 'error' } : r));
+  const fail = warnings === 1 ? 'fails' : 'fail';
+  return escalated.concat(
+    result('error', `${count(warnings, 'warning')} ${fail} the render: ${why} makes every warning an error`),
+  );
+}
+
+const strictWhy = (config: InjectionConfig | undefined, flag: boolean | undefined) =>
+  flag ? '--strict' : config?.strict ? 'spec.strict' : undefined;
+
+/** The results for stderr, and the summary line when the run succeeded. */
+const stderrWith = (results: readonly Result[], summary: string | undefined) =>
+  stderrOf(results) + (summary ? `inject-sidecar: ${summary}\n` : '');
+
+export interface RunOptions {
+  /** Plain mode's --audit: the config's mode becomes audit. */
+  audit?: boolean;
+  /** --strict: every warning is an error. */
+  strict?: boolean;
 }
 
 /** KRM function mode: a ResourceList in, a ResourceList out. */
-export function runResourceList(input: string | Uint8Array): RunOutput {
+export function runResourceList(input: string | Uint8Array, options: RunOptions = {}): RunOutput {
   let results: Result[];
   try {
     const reader = objectReader('resource-list');
     const list = readResourceList(decodeUtf8(input, 'stdin'), reader.read);
     const problems: Result[] = [...list.problems];
     const config = collect(problems, () => readFunctionConfig(list.functionConfig));
-    results = [...problems, ...transform(list, reader.inventory, config)];
+    const outcome = transform(list, reader.inventory, config);
+    results = strictly([...problems, ...outcome.results], strictWhy(config, options.strict));
     if (!hasErrors(results))
       return {
         stdout: writeResourceList(list, results),
-        stderr: stderrOf(results),
+        stderr: stderrWith(results, outcome.summary),
         exitCode: 0,
         results: [...results],
       };
@@ -115,7 +176,7 @@ export function runStream(
   configText: string | Uint8Array,
   configWhere: string,
   input: string | Uint8Array,
-  options: { audit?: boolean } = {},
+  options: RunOptions = {},
 ): RunOutput {
   let results: Result[];
   try {
@@ -124,9 +185,15 @@ export function runStream(
     const config = read && options.audit ? { ...read, mode: 'audit' as const } : read;
     const reader = objectReader('stream');
     const stream = readStream(decodeUtf8(input, 'stdin'), 'stdin', reader.read);
-    results = [...problems, ...stream.problems, ...transform(stream, reader.inventory, config)];
+    const outcome = transform(stream, reader.inventory, config);
+    results = strictly([...problems, ...stream.problems, ...outcome.results], strictWhy(config, options.strict));
     if (!hasErrors(results))
-      return { stdout: writeStream(stream), stderr: stderrOf(results), exitCode: 0, results: [...results] };
+      return {
+        stdout: writeStream(stream),
+        stderr: stderrWith(results, outcome.summary),
+        exitCode: 0,
+        results: [...results],
+      };
   } catch (error) {
     results = resultsOf(error);
   }

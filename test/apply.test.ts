@@ -2,6 +2,7 @@
 // {input, expected} inline YAML, run through the whole function with one small config.
 import { describe, expect, it } from 'vitest';
 import { runStream } from '../src/run.js';
+import { expectClean } from './tools.js';
 
 const config = `apiVersion: inject-sidecar.dev/v1alpha1
 kind: SidecarInjection
@@ -35,6 +36,8 @@ interface Case {
   config?: string;
   input: string;
   expected: string;
+  /** The one warning the case gives: a config that now selects nothing says so. */
+  warns?: RegExp;
 }
 
 const cases: Case[] = [
@@ -82,6 +85,7 @@ spec:
   {
     name: 'deleting the sidecar removes the annotations it added, and the map they leave empty',
     config: deselect,
+    warns: /selects no workload/,
     input: `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -206,6 +210,7 @@ spec:
   {
     name: 'taking out the only native sidecar takes out the initContainers it leaves empty',
     config: nativeConfig,
+    warns: /selects no workload/,
     input: `apiVersion: batch/v1
 kind: Job
 metadata: {name: report, labels: {waf: never}}
@@ -362,11 +367,13 @@ spec:
 `;
 
 describe('apply: minimal edits', () => {
-  it.each(cases)('$name', ({ config: c = config, input, expected }) => {
+  it.each(cases)('$name', ({ config: c = config, input, expected, warns }) => {
     // Services are rewired only with their workload in the input; it is printed first, then dropped.
     const withWorkload = input.includes('kind: Service') && !input.includes('Deployment');
     const out = runStream(c, 'config', withWorkload ? `${workload}---\n${input}` : input);
-    expect(out.stderr).toBe('');
+    if (warns)
+      expect(out.stderr).toMatch(new RegExp(`^inject-sidecar: warning: ${warns.source}.*\\n[^\\n]*1 warning\\n$`));
+    else expectClean(out.stderr);
     expect(out.exitCode).toBe(0);
     const stdout = withWorkload ? out.stdout.slice(out.stdout.indexOf('---\n') + 4) : out.stdout;
     expect(stdout).toBe(expected);

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dist, fn, repo } from './tools.js';
+import { dist, expectClean, fn, repo } from './tools.js';
 
 const cacheName = `inject-sidecar.${process.version}-${process.arch}.cache`;
 const fixture = join(repo, 'fixtures/resourcelist-kpt-annotations');
@@ -84,7 +84,7 @@ describe('the code cache is used wherever the executable runs as users run it', 
   it.each(cases)('%s', (_name, go) => {
     const before = state();
     const r = go();
-    expect(r.stderr.replace(/^inject-sidecar: code cache .*\n/, '')).toBe('');
+    expectClean(r.stderr.replace(/^inject-sidecar: code cache .*\n/, ''));
     expect(r.cache).toBe('accepted');
     expect(r.stdout).toBe(expected);
     expect(state()).toEqual(before); // a run writes nothing

@@ -98,3 +98,17 @@ export function expectShop(text: string): void {
   expect(find(objs, 'Service', 'storefront').spec.ports[0].targetPort).toBe(8443);
   expect(find(objs, 'Service', 'checkout').spec.ports[0].targetPort).toBe(8443);
 }
+
+/** The line a successful run ends its stderr with: what it did (run.ts), or a clean audit. */
+const SUMMARY_LINE =
+  /^inject-sidecar: (injection "[^"]+": sidecar in \d+ workloads?, \d+ Services? rewired, \d+ NetworkPolic(y|ies) following it, 0 warnings|audit: no path reaches a fronted app port .*)$/;
+
+/** A run that needed no person: stderr holds its summary lines (one per injection) and nothing else. */
+export function expectClean(stderr: string): void {
+  const lines = stderr.split('\n').filter(Boolean);
+  expect(lines.length, `no summary line in ${JSON.stringify(stderr)}`).toBeGreaterThan(0);
+  expect(
+    lines.filter((l) => !SUMMARY_LINE.test(l)),
+    stderr,
+  ).toEqual([]);
+}

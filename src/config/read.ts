@@ -33,6 +33,7 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
     ...(spec.native !== undefined ? { native: spec.native } : {}),
     networkPolicies: spec.networkPolicies,
     mode: spec.mode,
+    ...(spec.strict ? { strict: true } : {}),
   };
 }
 
@@ -75,6 +76,7 @@ const configMapKeys: Record<string, string> = {
   mode: 'spec.mode',
   kinds: 'spec.kinds',
   native: 'spec.native',
+  strict: 'spec.strict',
 };
 
 /** The ConfigMap key a SidecarInjection field comes from, so errors name what the user wrote. */
@@ -119,6 +121,8 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
   const namespaces = list('namespaces');
   const kinds = list('kinds');
   const native = str('native');
+  const strict = str('strict');
+  const flag = (v: string) => (v === 'true' ? true : v === 'false' ? false : v);
   const candidate = {
     apiVersion: API_VERSION,
     kind: 'SidecarInjection',
@@ -131,7 +135,8 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
       ...(str('networkPolicies') !== undefined ? { networkPolicies: str('networkPolicies') } : {}),
       ...(str('mode') !== undefined ? { mode: str('mode') } : {}),
       ...(kinds !== undefined ? { kinds } : {}),
-      ...(native !== undefined ? { native: native === 'true' ? true : native === 'false' ? false : native } : {}),
+      ...(native !== undefined ? { native: flag(native) } : {}),
+      ...(strict !== undefined ? { strict: flag(strict) } : {}),
     },
   };
   const parsed = sidecarInjectionSchema.safeParse(candidate);

@@ -136,6 +136,8 @@ const spec = z
     ),
     native: optional(z.boolean()),
     mode: z._default(z.enum(['inject', 'audit'], { error: 'mode is inject or audit' }), 'inject'),
+    // Every warning fails the render: for routes that show no warning on success (Helm, Argo CD).
+    strict: optional(z.boolean()),
     preset: optional(z.enum(PRESETS, { error: `preset is one of ${PRESETS.join(', ')}` })),
     wallarm: optional(
       z.strictObject({
@@ -230,6 +232,8 @@ export interface InjectionConfig {
   networkPolicies: NetworkPolicyMode;
   /** inject (the default), or audit: change nothing and report every path past the sidecar. */
   mode: 'inject' | 'audit';
+  /** Every warning is an error: the render fails with the reasons instead of passing with a bypass. */
+  strict?: boolean;
   /** Ports a preset's image binds in the pod besides the listen port: collisions with the app are errors. */
   boundPorts?: readonly { port: number; what: string }[];
 }

@@ -74,6 +74,7 @@ export type SidecarInjection = {
       | undefined;
     native?: boolean | undefined;
     mode?: 'inject' | 'audit' | undefined;
+    strict?: boolean | undefined;
     preset?: 'wallarm' | 'modsecurity-crs' | undefined;
     wallarm?:
       | {

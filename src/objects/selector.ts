@@ -69,6 +69,17 @@ export function parseSelectorString(text: string): LabelSelector {
   };
 }
 
+/** A selector in the string form kubectl prints and takes with `-l` (the inverse of parseSelectorString). */
+export function selectorString(selector: LabelSelector): string {
+  const terms = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
+    if (operator === 'Exists') terms.push(key);
+    else if (operator === 'DoesNotExist') terms.push(`!${key}`);
+    else terms.push(`${key} ${operator === 'In' ? 'in' : 'notin'} (${values.join(',')})`);
+  }
+  return terms.join(',');
+}
+
 /** Splits on commas that are not inside `( )`. */
 function splitTerms(text: string): string[] {
   const terms: string[] = [];

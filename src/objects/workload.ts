@@ -2,13 +2,13 @@
 // table, so a new kind is a row here, not a change to the plan.
 import type { Container } from 'kubernetes-types/core/v1.js';
 import * as z from 'zod/mini';
-import { STATUS } from '../annotations.js';
+import { HOOKS, STATUS } from '../annotations.js';
 import type { Subject } from '../results.js';
 import { readRecords } from './ledger.js';
 import { appContainersOf } from './mesh.js';
 import { declaredPorts } from './ports.js';
 import { type KrmObject, type ObjectAt, placedOf } from './read.js';
-import { below, checkShape, isObj, type Obj, type StringMap, stringMap } from './shape.js';
+import { below, checkShape, has, isObj, type Obj, type StringMap, stringMap } from './shape.js';
 
 export interface WorkloadKind {
   kind: string;
@@ -101,6 +101,8 @@ export interface WorkloadObject extends Subject {
   missing?: string;
   /** A Rollout without a template of its own: where its pods come from. */
   workloadRef?: WorkloadRef;
+  /** A hook of its release (`helm.sh/hook: test`, say), not one of its workloads: which annotation, and its value. */
+  hook?: string;
   /** `hostNetwork: true`: the pod's ports are the node's. */
   hostNetwork: boolean;
   /**
@@ -187,11 +189,14 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
   const about: Subject = object;
   const metadata = isObj(plain.metadata) ? plain.metadata : {};
   const base = kind.podTemplatePath.join('.');
+  const annotations = stringMap(metadata.annotations, about, 'metadata.annotations');
+  const hook = HOOKS.find((a) => has(annotations, a));
   const common = {
     ...placedOf(object),
     kind,
     labels: stringMap(metadata.labels, about, 'metadata.labels'),
-    annotations: stringMap(metadata.annotations, about, 'metadata.annotations'),
+    annotations,
+    ...(hook ? { hook: `${hook}: ${annotations[hook]}` } : {}),
   };
   const template = podTemplateOf(plain, kind);
   const podSpec = template && isObj(template.spec) ? template.spec : undefined;

@@ -30,7 +30,7 @@ export interface ResolvedMapping {
 
 export type SidecarDecision =
   | { gets: true; mappings: ResolvedMapping[]; native: boolean }
-  | { gets: false; why: 'not-selected' | 'opted-out' | 'host-network' | 'workload-ref' }
+  | { gets: false; why: 'not-selected' | 'hook' | 'opted-out' | 'host-network' | 'workload-ref' }
   | {
       gets: false;
       why: 'no-pod-template' | 'no-app-port' | 'app-port-twice' | 'app-port-fronted' | 'native-required';
@@ -63,6 +63,8 @@ export function decideSidecar(
   services: readonly Service[],
   rollouts: readonly WorkloadObject[] = [],
 ): SidecarDecision {
+  // A hook is never one of the release's workloads, whatever selects it.
+  if (w.hook) return { gets: false, why: 'hook' };
   if (w.workloadRef) return { gets: false, why: isSelected(config, w) ? 'workload-ref' : 'not-selected' };
   const selectors = [w, ...rollouts].filter((o) => isSelected(config, o));
   if (selectors.length === 0) return { gets: false, why: 'not-selected' };

@@ -25,6 +25,7 @@ import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { sidecarConfigWarnings } from './security.js';
 import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
+import { hooksLeftAlone, unusedPortEntries } from './selection.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
 import {
   brokenChains,
@@ -57,6 +58,17 @@ export interface Plan {
   added: Obj[];
   dropped: ObjectAt[];
   results: Result[];
+  /** What the render comes to, for the one summary line: counts after this run. */
+  summary: PlanSummary;
+}
+
+export interface PlanSummary {
+  /** Workloads whose pods have the sidecar. */
+  workloads: number;
+  /** Services with a port on the sidecar's listen port (this injection's record). */
+  services: number;
+  /** NetworkPolicies with a rule that follows the sidecar, and the ones generated. */
+  networkPolicies: number;
 }
 
 /** What the plan reads, as the input holds it; the unit tables pass only what they need. */
@@ -86,6 +98,13 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
     results.push(...planned.results);
     return planned.plan;
   });
+  results.push(
+    ...hooksLeftAlone(workloads),
+    ...unusedPortEntries(
+      config,
+      workloadPlans.map((p) => p.decision),
+    ),
+  );
   // What every later planner reads: which workloads have the sidecar, in front of which ports.
   const plannedOf = new Map(
     workloadPlans.map((p) => [
@@ -113,6 +132,11 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
     added: policies.generated,
     dropped: policies.dropped.map((p) => p.at),
     results,
+    summary: {
+      workloads: workloadPlans.filter((p) => p.sidecar).length,
+      services: servicePlans.filter((p) => p.rewired.length > 0).length,
+      networkPolicies: policies.plans.filter((p) => p.records.length > 0).length + policies.generated.length,
+    },
   };
 }
 

@@ -15,7 +15,10 @@ export interface WorkloadRefs {
   rolloutsOf: Map<Workload, Workload[]>;
   /** A Rollout with a workloadRef, and the object it names when the input holds it. */
   targetOf: Map<Workload, Workload | undefined>;
-  /** Whether the workload's own template runs pods: not a Rollout without one, not an unreferenced PodTemplate. */
+  /**
+   * Whether the workload's own template runs the release's pods: not a Rollout without one, not an
+   * unreferenced PodTemplate, not a hook (a test Pod runs beside the release, never behind its Services).
+   */
   runsPods: (w: Workload) => boolean;
 }
 
@@ -30,7 +33,7 @@ export function resolveWorkloadRefs(workloads: readonly Workload[]): WorkloadRef
     targetOf.set(w, target);
     if (target) rolloutsOf.set(target, [...(rolloutsOf.get(target) ?? []), w]);
   }
-  const runsPods = (w: Workload) => !w.workloadRef && (w.kind.selectable || rolloutsOf.has(w));
+  const runsPods = (w: Workload) => !w.workloadRef && !w.hook && (w.kind.selectable || rolloutsOf.has(w));
   return { rolloutsOf, targetOf, runsPods };
 }
 
