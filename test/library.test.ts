@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { helm } from './fetched.js';
 import { expectShop, fn, objectsOf, repo, run } from './tools.js';
 
 const manifests = readFileSync(join(repo, 'examples/kustomize/manifests.yaml'), 'utf8');
@@ -54,7 +55,7 @@ function node(script: string, ext = 'mjs'): Obj {
 }
 
 describe('the packed library in an empty project', () => {
-  it('ships the executable with its code cache, the library entry points, their types, the schema, README and license, nothing else', () => {
+  it('ships the executable with its code cache, the Helm 4 plugin, the library entry points, their types, the schema, README and license, nothing else', () => {
     const [{ files }] = JSON.parse(npm(['pack', '--dry-run', '--json'], repo));
     expect(files.map((f: Obj) => f.path).sort()).toEqual(
       [
@@ -74,6 +75,9 @@ describe('the packed library in an empty project', () => {
         'dist/kpt-functions.cjs',
         'dist/kpt-functions.d.mts',
         'dist/kpt-functions.d.cts',
+        'dist/helm-plugin/plugin.yaml',
+        'dist/helm-plugin/inject-sidecar',
+        `dist/helm-plugin/inject-sidecar.${process.version}-${process.arch}.cache`,
         'schema/sidecarinjection.schema.json',
       ].sort(),
     );
@@ -90,6 +94,27 @@ describe('the packed library in an empty project', () => {
     });
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version);
     expect(r.stderr).toMatch(/code cache .*node_modules\/inject-sidecar\/dist\/inject-sidecar\..*\.cache: accepted/);
+  });
+
+  const helm4 = helm(4);
+  it.skipIf(!helm4)("Helm 4 installs the package's plugin and renders a chart through it", () => {
+    const home = mkdtempSync(join(tmpdir(), 'inject-sidecar-lib-helm-'));
+    const env = { HOME: home, XDG_DATA_HOME: join(home, 'data'), HELM_PLUGINS: join(home, 'data/helm/plugins') };
+    const plugin = join(app, 'node_modules/inject-sidecar/dist/helm-plugin');
+    const installed = run(helm4!.path, ['plugin', 'install', plugin], { env });
+    expect(installed.status, installed.stderr).toBe(0);
+    writeFileSync(
+      join(app, 'shop-waf.yaml'),
+      JSON.stringify({
+        ...config,
+        spec: { ...config.spec, selector: { matchLabels: { 'app.kubernetes.io/name': 'shop' } } },
+      }),
+    );
+    const args = ['--post-renderer', 'inject-sidecar', '--post-renderer-args', join(app, 'shop-waf.yaml')];
+    const r = run(helm4!.path, ['template', 'rel', join(repo, 'test/charts/shop'), ...args], { env });
+    expect(r.status, r.stderr).toBe(0);
+    const service = objectsOf(r.stdout).find((o) => o.kind === 'Service');
+    expect(service?.spec.ports[0].targetPort).toBe(8443);
   });
 
   it('npx runs the installed command: --help, and a ResourceList as kpt sends it', () => {
