@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { kustomize5 } from './fetched.js';
 import { expectGolden } from './golden.js';
 import {
   expectClean,
@@ -47,6 +48,36 @@ describe('standalone kustomize, KRM exec transformer', () => {
     expect(r.stderr).not.toMatch(/\n\s+at .*\.js/);
   });
 });
+
+// What Argo CD bundles: 5.6.0 (3.0) and 5.8.1 (3.3 to 3.5), from Debian trixie and sid (fetched.ts).
+for (const suite of ['trixie', 'sid'] as const) {
+  const kustomize = kustomize5(suite);
+  describe(`standalone kustomize ${kustomize?.version ?? '5'} (Debian ${suite}), KRM exec transformer`, () => {
+    it.skipIf(!kustomize).each([
+      ['examples/kustomize', 'kustomize.yaml'],
+      ['examples/every-kind', 'every-kind-kustomize.yaml'],
+    ])('builds %s exactly as kustomize 4.5.4 does (test/expected/%s)', (example, expected) => {
+      const r = run(kustomize!.path, ['build', '--enable-alpha-plugins', '--enable-exec', example]);
+      expect(r.status, r.stderr).toBe(0);
+      expectClean(r.stderr);
+      expect(r.stdout).toBe(readFileSync(join(repo, 'test/expected', expected), 'utf8'));
+    });
+    it.skipIf(!kustomize)('fails the build with the reason on stderr when the config is bad', () => {
+      const dir = tempCopy(join(repo, 'examples/kustomize'));
+      const waf = join(dir, 'waf.yaml');
+      writeFileSync(
+        waf,
+        readFileSync(waf, 'utf8')
+          .replace('../../dist/inject-sidecar', fn)
+          .replace('listenPort: 8443', 'listenPort: 84430'),
+      );
+      const r = run(kustomize!.path, ['build', '--enable-alpha-plugins', '--enable-exec', dir]);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('invalid config: a port is 1 to 65535 (field spec.ports[0].listenPort)');
+    });
+  });
+}
 
 describe('kubectl kustomize, legacy exec plugin', () => {
   const kubectl = tool('kubectl');
