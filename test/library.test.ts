@@ -139,7 +139,7 @@ console.log(JSON.stringify({ ...result, untouched: JSON.stringify(input) === JSO
 `);
     expect(out.objects).toEqual(cli);
     expect(out.untouched).toBe(true);
-    expect(out.results.some((r: Obj) => r.severity === 'info' && /sidecar "waf"/.test(r.message))).toBe(true);
+    expect(out.results.some((r: Obj) => r.severity === 'info' && /sidecar "wallarm"/.test(r.message))).toBe(true);
   });
 
   it('injectSidecarYaml keeps the text as the command line does, from CommonJS', () => {
@@ -154,7 +154,7 @@ console.log(JSON.stringify({ yaml }));
     );
     const r = run(fn, [join(tmpdir(), 'inject-sidecar-lib-waf.yaml')], { input: manifests });
     expect(out.yaml).toBe(r.stdout);
-    expectShop(out.yaml);
+    expectShop(out.yaml, 'wallarm');
   });
 
   it('a bad config throws InjectSidecarError with every result, naming the field', () => {

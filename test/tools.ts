@@ -90,10 +90,10 @@ const find = (objs: Obj[], kind: string, name: string) =>
 const containerNames = (d: Obj) => d.spec.template.spec.containers.map((c: Obj) => c.name);
 
 /** What every route must produce on the shop example (examples/*): two fronted, one left alone. */
-export function expectShop(text: string): void {
+export function expectShop(text: string, sidecar = 'waf'): void {
   const objs = objectsOf(text);
-  expect(containerNames(find(objs, 'Deployment', 'storefront'))).toEqual(['storefront', 'waf']);
-  expect(containerNames(find(objs, 'Deployment', 'checkout'))).toEqual(['checkout', 'waf']);
+  expect(containerNames(find(objs, 'Deployment', 'storefront'))).toEqual(['storefront', sidecar]);
+  expect(containerNames(find(objs, 'Deployment', 'checkout'))).toEqual(['checkout', sidecar]);
   expect(containerNames(find(objs, 'Deployment', 'mailer'))).toEqual(['mailer']);
   expect(find(objs, 'Service', 'storefront').spec.ports[0].targetPort).toBe(8443);
   expect(find(objs, 'Service', 'checkout').spec.ports[0].targetPort).toBe(8443);
