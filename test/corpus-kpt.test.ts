@@ -12,9 +12,9 @@ import {
   echoCopy,
   filesOf,
   haveCorpus,
+  invariantsFor,
   LISTEN,
   record,
-  selectedBy,
   withPolicies,
   workloadFiles,
 } from './corpus.js';
@@ -84,18 +84,9 @@ describe.skipIf(!haveCorpus)('corpus through kpt fn render', () => {
             }));
           const tally: Tally = { workloads: 0, injected: 0, servicesRewired: 0 };
           const input = docsOf(join(baseline, basename(p.dir), p.copy));
-          const b = checkInvariants(
-            input,
-            docsOf(join(p.dir, p.copy)),
-            findings,
-            {
-              sidecarName: 'waf',
-              listenPorts: [LISTEN],
-              selected: selectedBy(config.selector),
-              ...(config.kinds ? { kinds: config.kinds } : {}),
-            },
-            tally,
-          ).map((m) => `${relative(corpus, p.file)}: ${m}`);
+          const b = checkInvariants(input, docsOf(join(p.dir, p.copy)), findings, invariantsFor(config), tally).map(
+            (m) => `${relative(corpus, p.file)}: ${m}`,
+          );
           record(`kpt/${config.name}`, tally, findings, b);
           broken.push(...b);
         }

@@ -11,11 +11,11 @@ import {
   filesOf,
   findingsFromStderr,
   haveCorpus,
+  invariantsFor,
   isKustomization,
   kustomizations,
   LISTEN,
   record,
-  selectedBy,
   withPolicies,
 } from './corpus.js';
 import { kustomize5 } from './fetched.js';
@@ -48,18 +48,9 @@ function buildWith(
   if (r.status !== 0) return { broken: [`${relative(corpus, k)}: kustomize failed: ${r.stderr}`], findings: [] };
   // kustomize ignores results; the function's warnings reach the user on stderr.
   const findings = findingsFromStderr(r.stderr);
-  const broken = checkInvariants(
-    objectsOf(baseline),
-    objectsOf(r.stdout),
-    findings,
-    {
-      sidecarName: 'waf',
-      listenPorts: [LISTEN],
-      selected: selectedBy(config.selector),
-      ...(config.kinds ? { kinds: config.kinds } : {}),
-    },
-    tally,
-  ).map((m) => `${relative(corpus, k)}: ${m}`);
+  const broken = checkInvariants(objectsOf(baseline), objectsOf(r.stdout), findings, invariantsFor(config), tally).map(
+    (m) => `${relative(corpus, k)}: ${m}`,
+  );
   // A second run over the rendered output changes nothing.
   writeFileSync(join(dir, 'plain.yaml'), stringify(configObject(config.selector, {}, config.kinds)));
   const again = run(fn, [join(dir, 'plain.yaml')], { input: r.stdout });

@@ -39,6 +39,13 @@ export const configs: { name: string; selector: LabelSelector; kinds?: string[] 
     },
   },
 ];
+/** What the invariants check for a corpus run with one of `configs`. */
+export const invariantsFor = (config: (typeof configs)[number]) => ({
+  sidecarName: 'waf',
+  listenPorts: [LISTEN],
+  selected: selectedBy(config.selector),
+  ...(config.kinds ? { kinds: config.kinds } : {}),
+});
 export const configObject = (selector: LabelSelector, extra: Obj = {}, kinds?: string[]) => ({
   apiVersion: 'inject-sidecar.dev/v1alpha1',
   kind: 'SidecarInjection',
