@@ -1,6 +1,7 @@
 // The invariant checker must be able to fail, or the corpus and property runs prove nothing.
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, checkPolicies, matchesLabelSelector, type Obj } from './invariants.js';
+import { objectsOf } from './tools.js';
 
 const deployment = (containers: Obj[], labels = { waf: 'on' }): Obj => ({
   apiVersion: 'apps/v1',
@@ -23,6 +24,14 @@ const opts = { sidecarName: 'waf', listenPorts: [8443], selected: (w: Obj) => w.
 const input = [deployment([app]), svc(8080)];
 
 describe('checkInvariants', () => {
+  it('reads merge keys as kubectl does: a Service whose selector is `<<: {app: web}` is svc(8080)', () => {
+    const text =
+      'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {<<: {app: web}}\n  ports: [{port: 80, targetPort: 8080}]\n';
+    const [service] = objectsOf(text);
+    expect(service).toEqual(svc(8080));
+    // So a Service written that way and left on the app port is caught like any other.
+    expect(checkInvariants(input, [deployment([app, waf]), service!], [], opts)).not.toEqual([]);
+  });
   it('passes a correct injection', () =>
     expect(checkInvariants(input, [deployment([app, waf]), svc(8443)], [], opts)).toEqual([]));
   it.each<[string, Obj[], RegExp]>([

@@ -78,9 +78,9 @@ export function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-/** Every document of a YAML stream that is an object, as plain data. */
+/** Every document of a YAML stream that is an object, as plain data; `<<` merge keys expanded, as kubectl does. */
 export const objectsOf = (text: string): Record<string, any>[] =>
-  parseAllDocuments(text)
+  parseAllDocuments(text, { merge: true })
     .map((d) => d.toJS())
     .filter((o) => o !== null && typeof o === 'object');
 

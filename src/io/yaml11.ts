@@ -197,11 +197,15 @@ const leadingZeroInt = {
     typeof source === 'string' && Number.parseInt(source, 10) === value ? source : String(value),
 };
 
-/** Options for every document that holds the user's text: numbers printed as they were written. */
-export const asWritten = { customTags: (tags: unknown[]) => [leadingZeroInt, ...tags] } as unknown as Pick<
-  DocumentOptions & SchemaOptions,
-  'customTags'
->;
+/**
+ * Options for every document that holds the user's text: numbers printed as they were written, and
+ * `<<` merge keys expanded when read, as kubectl and kustomize (YAML 1.1 readers) expand them; a
+ * label written as `<<: *labels` is those labels, not one named `<<`. The text keeps its `<<`.
+ */
+export const asWritten = {
+  customTags: (tags: unknown[]) => [leadingZeroInt, ...tags],
+  merge: true,
+} as unknown as Pick<DocumentOptions & SchemaOptions, 'customTags' | 'merge'>;
 
 /** New documents (results, added objects, a rejected list): every string written for YAML 1.1 too. */
 export const yaml11Safe = { compat: 'yaml-1.1' } as const;
