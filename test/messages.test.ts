@@ -116,6 +116,15 @@ describe('a selection that comes to nothing', () => {
     expect(out.stderr).toMatch(/^inject-sidecar: warning: selects no workload/);
     expect(out.stderr).not.toContain('no path reaches');
   });
+  it('a workload whose labels match but whose kind spec.kinds leaves out is a path in the audit', () => {
+    const dir = join(repo, 'fixtures/kind-not-in-kinds');
+    const config = readFileSync(join(dir, 'config.yaml'), 'utf8');
+    const out = runStream(config, 'config.yaml', readFileSync(join(dir, 'output.yaml'), 'utf8'), { audit: true });
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(
+      'inject-sidecar: error: StatefulSet api: its labels match the selector, but spec.kinds leaves out StatefulSet',
+    );
+  });
   it('a clean audit says so on stderr', () => {
     const rendered = runStream(config({ networkPolicies: 'generate' }), 'waf.yaml', shop).stdout;
     const out = runStream(config({ networkPolicies: 'generate' }), 'waf.yaml', rendered, { audit: true });

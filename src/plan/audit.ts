@@ -23,6 +23,7 @@ import { admits } from './policies.js';
 import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { workloadSeenBy } from './seen-by.js';
+import { kindLeftOut } from './selection.js';
 import { asRendered, type FrontedPort, frontsAny, selectedThrough } from './workload.js';
 
 const path = (message: string, about: Subject, field?: string): Result => result('error', message, about, field);
@@ -36,6 +37,15 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   const paths: Result[] = unauditable(config, workloads, refs);
   const bypassed = new Map<ServiceObject, ServicePort[]>();
   for (const w of running) {
+    if (kindLeftOut(config, w)) {
+      paths.push(
+        path(
+          `its labels match the selector, but spec.kinds leaves out ${w.kind.kind}: all its traffic reaches the app directly`,
+          w,
+        ),
+      );
+      continue;
+    }
     if (!selectedThrough(config, w, refs.rolloutsOf.get(w) ?? [])) continue;
     const rendered = asRendered(config, w);
     if (!rendered.hasSidecar) {

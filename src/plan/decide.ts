@@ -45,7 +45,11 @@ interface AppPorts {
 
 /** The one predicate: this object's own kind, namespace and labels are selected by the config. */
 export function isSelected(config: InjectionConfig, w: WorkloadObject): boolean {
-  if (!config.kinds.includes(w.kind.kind)) return false;
+  return config.kinds.includes(w.kind.kind) && labelsSelected(config, w);
+}
+
+/** Its namespace and labels are selected, whatever its kind. */
+export function labelsSelected(config: InjectionConfig, w: WorkloadObject): boolean {
   if (config.namespaces && !config.namespaces.includes(w.ref.namespace ?? '')) return false;
   return matchesSelector(config.selector, w.labels);
 }

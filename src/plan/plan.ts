@@ -25,7 +25,7 @@ import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { sidecarConfigWarnings } from './security.js';
 import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
-import { hooksLeftAlone, unusedPortEntries } from './selection.js';
+import { hooksLeftAlone, kindsLeftOut, unusedPortEntries } from './selection.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
 import {
   brokenChains,
@@ -100,6 +100,7 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   });
   results.push(
     ...hooksLeftAlone(workloads),
+    ...kindsLeftOut(config, workloads),
     ...unusedPortEntries(
       config,
       workloadPlans.map((p) => p.decision),

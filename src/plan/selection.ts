@@ -5,7 +5,7 @@ import type { InjectionConfig } from '../config/schema.js';
 import { selectorString } from '../objects/selector.js';
 import type { WorkloadObject } from '../objects/workload.js';
 import { count, describeRef, type Result, result } from '../results.js';
-import { isSelected, type SidecarDecision } from './decide.js';
+import { isSelected, labelsSelected, type SidecarDecision } from './decide.js';
 
 /** The one info about hooks: each is named, with the annotation that makes it one. */
 export function hooksLeftAlone(workloads: readonly WorkloadObject[]): Result[] {
@@ -45,4 +45,21 @@ export function unusedPortEntries(config: InjectionConfig, decisions: readonly S
     const message = `spec.ports[${i}] (${appPort}, listenPort ${entry.listenPort}/${entry.protocol}) applies to no selected workload: none of them has that app port`;
     return [result('warning', message, undefined, `spec.ports[${i}]`)];
   });
+}
+
+/**
+ * A workload the selector matches whose kind spec.kinds leaves out: no sidecar, and until now no
+ * word. The audit counts it as a path (audit.ts).
+ */
+export function kindLeftOut(config: InjectionConfig, w: WorkloadObject): boolean {
+  return !w.hook && w.kind.selectable && !config.kinds.includes(w.kind.kind) && labelsSelected(config, w);
+}
+
+export function kindsLeftOut(config: InjectionConfig, workloads: readonly WorkloadObject[]): Result[] {
+  return workloads
+    .filter((w) => kindLeftOut(config, w))
+    .map((w) => {
+      const message = `its labels match the selector, but spec.kinds (${config.kinds.join(', ')}) leaves out ${w.kind.kind}: it gets no sidecar and its traffic reaches the app directly. Add ${w.kind.kind} to spec.kinds, or change its labels`;
+      return result('warning', message, w);
+    });
 }
