@@ -182,7 +182,9 @@ function planPolicy(
       return;
     }
     const moved = movedPorts(ports, injected);
-    if (moved.length === 0) {
+    // replace also takes out an app port the rule admits beside a listen port it admits already (a range over both).
+    const admitted = config.networkPolicies === 'replace' && everyPodInjected ? admittedAppPorts(ports, injected) : [];
+    if (moved.length === 0 && admitted.length === 0) {
       plan.rules.push(ports);
       return;
     }
@@ -194,7 +196,7 @@ function planPolicy(
     }
     let wanted = withListenPorts(ports, moved);
     if (config.networkPolicies === 'replace') {
-      if (everyPodInjected) wanted = withoutAppPorts(wanted, moved, injected);
+      if (everyPodInjected) wanted = withoutAppPorts(wanted, admitted, injected);
       else {
         const message = `ingress[${i}] keeps app port ${list(moved, 'appPort')}: the policy also selects pods without the sidecar (networkPolicies: replace)`;
         results.push(result('warning', message, policy, field));
@@ -204,7 +206,18 @@ function planPolicy(
     if (sameData(wanted, ports)) return;
     plan.records.push(ruleChange(i, ports, wanted));
     const verb = config.networkPolicies === 'replace' && everyPodInjected ? 'instead of' : 'beside';
-    const message = `ingress[${i}]: admits listen port ${list(moved, 'listenPort')} ${verb} app port ${list(moved, 'appPort')} (sidecar)`;
+    const already = admitted.filter((a) => !moved.some((m) => sameFront(a, m)));
+    const said = [
+      ...(moved.length
+        ? [`admits listen port ${list(moved, 'listenPort')} ${verb} app port ${list(moved, 'appPort')}`]
+        : []),
+      ...(already.length
+        ? [
+            `no longer admits app port ${list(already, 'appPort')} (it admitted listen port ${list(already, 'listenPort')} already)`,
+          ]
+        : []),
+    ];
+    const message = `ingress[${i}]: ${said.join('; ')} (sidecar)`;
     results.push(result('info', message, policy, field));
   });
   return { plan, results };
@@ -263,34 +276,61 @@ function withListenPorts(ports: readonly PolicyPort[], moved: readonly Moved[]):
   return out;
 }
 
-/** The rule's ports with the moved app ports taken out: entries removed, ranges split around them. */
+/** The fronted app ports this rule admits in some injected pod. */
+function admittedAppPorts(ports: readonly PolicyPort[], injected: readonly PlannedWorkload[]): Moved[] {
+  const out: Moved[] = [];
+  for (const { workload, fronts } of injected) {
+    const names = new Map(fronts.filter((m) => m.name).map((m) => [m.name!, m.listenPort]));
+    for (const m of fronts)
+      if (ports.some((e) => admits(e, m.appPort, m.protocol, workload, names)) && !out.some((x) => sameFront(x, m)))
+        out.push(m);
+  }
+  return out;
+}
+
+const sameFront = (a: Moved, b: Moved) => a.appPort === b.appPort && a.protocol === b.protocol;
+
+/** The rule's ports with these app ports taken out: entries removed, ranges split around each. */
 function withoutAppPorts(
   ports: readonly PolicyPort[],
-  moved: readonly Moved[],
+  appPorts: readonly Moved[],
   injected: readonly PlannedWorkload[],
 ): PolicyPort[] {
   const out: PolicyPort[] = [];
   for (const entry of ports) {
-    const hit = moved.find((m) =>
+    const holes = appPorts.filter((m) =>
       injected.some(({ workload, fronts }) => {
         const names = new Map(fronts.filter((x) => x.name).map((x) => [x.name!, x.listenPort]));
         return admits(entry, m.appPort, m.protocol, workload, names);
       }),
     );
-    if (!hit || entry.port === undefined) {
+    if (holes.length === 0 || entry.port === undefined) {
       out.push(entry);
       continue;
     }
     if (typeof entry.port === 'number' && entry.endPort !== undefined)
-      out.push(...splitRange(entry, entry.port, entry.endPort, hit.appPort));
+      out.push(
+        ...splitRange(
+          entry,
+          entry.port,
+          entry.endPort,
+          holes.map((h) => h.appPort),
+        ),
+      );
   }
   return out;
 }
 
-/** A range with one port taken out: up to two ranges, or single ports where a part is one port wide. */
-function splitRange(entry: PolicyPort, start: number, end: number, hole: number): PolicyPort[] {
+/** A range with ports taken out: the ranges between them, single ports where a part is one port wide. */
+function splitRange(entry: PolicyPort, start: number, end: number, holes: readonly number[]): PolicyPort[] {
   const { endPort: _range, ...single } = entry;
   const part = (from: number, to: number): PolicyPort[] =>
     from > to ? [] : [to > from ? { ...single, port: from, endPort: to } : { ...single, port: from }];
-  return [...part(start, hole - 1), ...part(hole + 1, end)];
+  const out: PolicyPort[] = [];
+  let from = start;
+  for (const hole of [...new Set(holes)].sort((a, b) => a - b)) {
+    out.push(...part(from, hole - 1));
+    from = hole + 1;
+  }
+  return out.concat(part(from, end));
 }
