@@ -5,6 +5,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
+  CORPUS_TIMEOUT,
   configObject,
   configs,
   corpus,
@@ -105,6 +106,7 @@ describe.skipIf(!haveCorpus)('corpus through kpt fn render', () => {
         expect(changed, 'files a second render changed beyond what kpt itself changes').toEqual([]);
         expect(broken).toEqual([]);
       },
+      CORPUS_TIMEOUT,
     );
   }
 });

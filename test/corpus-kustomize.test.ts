@@ -5,6 +5,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
+  CORPUS_TIMEOUT,
   configObject,
   configs,
   corpus,
@@ -89,6 +90,7 @@ describe.skipIf(!haveCorpus)('corpus through standalone kustomize', () => {
         expect(built).toBeGreaterThan(10);
         expect(broken).toEqual([]);
       },
+      CORPUS_TIMEOUT,
     );
   }
 });
@@ -100,27 +102,31 @@ for (const suite of ['trixie', 'sid'] as const) {
   describe.skipIf(!haveCorpus)(`corpus through kustomize 5 (Debian ${suite})`, () => {
     const kustomize = kustomize5(suite);
     const config = configs[0]!;
-    it.skipIf(!kustomize)(`kustomize ${kustomize?.version}: builds as 4.5.4 does, with selector ${config.name}`, () => {
-      const broken: string[] = [];
-      let built = 0;
-      let compared = 0;
-      for (const k of kustomizations) {
-        const baseline = run(kustomize!.path, ['build', k]);
-        if (baseline.status !== 0) continue;
-        built++;
-        const tally: Tally = { workloads: 0, injected: 0, servicesRewired: 0 };
-        const b = buildWith(kustomize!.path, k, config, baseline.stdout, tally);
-        broken.push(...b.broken);
-        const earlier = rendered454.get(k);
-        if (earlier === undefined || baselines.get(k)?.stdout !== baseline.stdout) continue;
-        compared++;
-        if (b.stdout !== earlier) broken.push(`${relative(corpus, k)}: differs from kustomize 4.5.4's build`);
-      }
-      expect(built).toBeGreaterThan(10);
-      // Both selectors' 4.5.4 runs happen first in this file; run alone, only the invariants are checked.
-      if (rendered454.size) expect(compared).toBeGreaterThan(10);
-      expect(broken).toEqual([]);
-    });
+    it.skipIf(!kustomize)(
+      `kustomize ${kustomize?.version}: builds as 4.5.4 does, with selector ${config.name}`,
+      () => {
+        const broken: string[] = [];
+        let built = 0;
+        let compared = 0;
+        for (const k of kustomizations) {
+          const baseline = run(kustomize!.path, ['build', k]);
+          if (baseline.status !== 0) continue;
+          built++;
+          const tally: Tally = { workloads: 0, injected: 0, servicesRewired: 0 };
+          const b = buildWith(kustomize!.path, k, config, baseline.stdout, tally);
+          broken.push(...b.broken);
+          const earlier = rendered454.get(k);
+          if (earlier === undefined || baselines.get(k)?.stdout !== baseline.stdout) continue;
+          compared++;
+          if (b.stdout !== earlier) broken.push(`${relative(corpus, k)}: differs from kustomize 4.5.4's build`);
+        }
+        expect(built).toBeGreaterThan(10);
+        // Both selectors' 4.5.4 runs happen first in this file; run alone, only the invariants are checked.
+        if (rendered454.size) expect(compared).toBeGreaterThan(10);
+        expect(broken).toEqual([]);
+      },
+      CORPUS_TIMEOUT,
+    );
   });
 }
 

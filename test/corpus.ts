@@ -16,6 +16,11 @@ import { fn, inCI, objectsOf, repo } from './tools.js';
 
 export const corpus = join(repo, '../shared/corpus');
 export const haveCorpus = existsSync(corpus);
+/**
+ * A runaway bound for a test that walks the whole corpus, not a speed goal: about 30 s idle and 80 s
+ * with both cores busy on the 2-core machine, so several times that.
+ */
+export const CORPUS_TIMEOUT = 600_000;
 if (!haveCorpus && inCI) throw new Error(`the corpus is required under CI=true: ${corpus} is missing`);
 if (!haveCorpus) console.warn(`skipping the corpus runs: ${corpus} is missing`);
 
