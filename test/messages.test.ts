@@ -125,6 +125,15 @@ describe('a selection that comes to nothing', () => {
       'inject-sidecar: error: StatefulSet api: its labels match the selector, but spec.kinds leaves out StatefulSet',
     );
   });
+  it('the audit counts a mesh policy on a fronted port, as the render warns of it', () => {
+    const dir = join(repo, 'fixtures/mesh-peer-authentication-port-mtls');
+    const config = readFileSync(join(dir, 'config.yaml'), 'utf8');
+    const out = runStream(config, 'config.yaml', readFileSync(join(dir, 'output.yaml'), 'utf8'), { audit: true });
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(
+      'inject-sidecar: error: PeerAuthentication shop/web: sets the mTLS mode of app port 8080',
+    );
+  });
   it('a clean audit says so on stderr', () => {
     const rendered = runStream(config({ networkPolicies: 'generate' }), 'waf.yaml', shop).stdout;
     const out = runStream(config({ networkPolicies: 'generate' }), 'waf.yaml', rendered, { audit: true });

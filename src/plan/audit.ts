@@ -18,13 +18,14 @@ import { addTo } from '../objects/shape.js';
 import { declaredAppPorts, podField, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result, type Subject } from '../results.js';
 import { isSelected } from './decide.js';
+import { meshPolicyWarnings } from './mesh-policies.js';
 import { pairServices } from './pairing.js';
 import { admits } from './policies.js';
 import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { workloadSeenBy } from './seen-by.js';
 import { kindLeftOut } from './selection.js';
-import { asRendered, type FrontedPort, frontsAny, selectedThrough } from './workload.js';
+import { asRendered, type FrontedPort, frontsAny, type PlannedWorkload, selectedThrough } from './workload.js';
 
 const path = (message: string, about: Subject, field?: string): Result => result('error', message, about, field);
 
@@ -36,6 +37,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   const guardingOf = guardingPolicies(inventory.networkPolicies, running);
   const paths: Result[] = unauditable(config, workloads, refs);
   const bypassed = new Map<ServiceObject, ServicePort[]>();
+  const fronting: PlannedWorkload[] = [];
   for (const w of running) {
     if (kindLeftOut(config, w)) {
       paths.push(
@@ -54,6 +56,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
     }
     // A sidecar in front of no port (spec.ports: []) is passed by nothing.
     if (!frontsAny(rendered)) continue;
+    fronting.push(rendered);
     paths.push(...throughTheNode(w, rendered.fronts));
     for (const s of pairing.servicesOf.get(w) ?? []) {
       const onApp = s.ports.filter((sp) => frontedTarget(sp, w, rendered.fronts));
@@ -65,6 +68,8 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   // Routes (Ingress, Gateway API) to a Service port left on an app port.
   const plans = [...bypassed].map(([service, bypass]) => ({ service, bypass }));
   for (const r of routeWarnings(inventory.routes, plans)) paths.push({ ...r, severity: 'error' });
+  // Mesh policies still about a fronted app port: what a render warns of, the audit counts.
+  for (const r of meshPolicyWarnings(inventory.meshPolicies, fronting)) paths.push({ ...r, severity: 'error' });
   return paths;
 }
 

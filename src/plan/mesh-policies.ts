@@ -1,6 +1,7 @@
 // A mesh authorization (Linkerd Server, Istio AuthorizationPolicy) on a fronted app port no longer
-// guards the path to the app: traffic now arrives on the listen port and reaches the app from the
-// sidecar on localhost. Say so, naming it and the listen port it should cover instead.
+// guards the path to the app, and an Istio PeerAuthentication's port-level mTLS mode for it no longer
+// applies: traffic now arrives on the listen port and reaches the app from the sidecar on localhost.
+// Say so, naming it and the listen port it should cover instead. The audit counts each as a path.
 
 import { labelIndex } from '../objects/label-index.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
@@ -24,9 +25,11 @@ export function meshPolicyWarnings(policies: readonly MeshPolicy[], injected: re
         const n = resolvePort(port, declaredAppPorts(w), 'TCP');
         const m = fronts.find((x) => x.appPort === n);
         if (!m) continue;
+        const fronted = `app port ${m.appPort} of ${w.ref.kind} ${w.ref.name}, which the sidecar now fronts: traffic arrives on listen port ${m.listenPort}`;
         const message =
-          `authorizes app port ${m.appPort} of ${w.ref.kind} ${w.ref.name}, which the sidecar now fronts: traffic arrives on ` +
-          `listen port ${m.listenPort}, so this no longer guards the path to the app; cover port ${m.listenPort} instead`;
+          policy.about === 'mtls'
+            ? `sets the mTLS mode of ${fronted} under the workload's default mode instead; set portLevelMtls for port ${m.listenPort} too`
+            : `authorizes ${fronted}, so this no longer guards the path to the app; cover port ${m.listenPort} instead`;
         results.push(result('warning', message, policy, field));
         break;
       }
