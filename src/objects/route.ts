@@ -42,6 +42,27 @@ function ingressBackend(backend: unknown, field: string): Backend[] {
   return [];
 }
 
+/** A Gateway API backendRef to a core Service. */
+function backendRef(ref: unknown, field: string): Backend[] {
+  if (!isObj(ref)) return [];
+  const core = (ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service';
+  if (!core || typeof ref.name !== 'string') return [];
+  return [
+    {
+      service: ref.name,
+      ...(typeof ref.namespace === 'string' ? { namespace: ref.namespace } : {}),
+      ...(typeof ref.port === 'number' ? { port: ref.port } : {}),
+      field,
+    },
+  ];
+}
+
+/** A RequestMirror filter's backendRef: a copy of every request goes there, so it is a backend too. */
+const mirrors = (filters: unknown, field: string): Backend[] =>
+  list(filters).flatMap((f, k) =>
+    isObj(f.requestMirror) ? backendRef(f.requestMirror.backendRef, `${field}[${k}].requestMirror.backendRef`) : [],
+  );
+
 export function readRoute(object: KrmObject): Route {
   const spec = isObj(object.plain?.spec) ? object.plain.spec : {};
   const backends: Backend[] = [];
@@ -59,15 +80,10 @@ export function readRoute(object: KrmObject): Route {
     });
   } else {
     list(spec.rules).forEach((rule, i) => {
+      backends.push(...mirrors(rule.filters, `spec.rules[${i}].filters`));
       list(rule.backendRefs).forEach((ref, j) => {
-        const core = (ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service';
-        if (!core || typeof ref.name !== 'string') return;
-        backends.push({
-          service: ref.name,
-          ...(typeof ref.namespace === 'string' ? { namespace: ref.namespace } : {}),
-          ...(typeof ref.port === 'number' ? { port: ref.port } : {}),
-          field: `spec.rules[${i}].backendRefs[${j}]`,
-        });
+        const field = `spec.rules[${i}].backendRefs[${j}]`;
+        backends.push(...backendRef(ref, field), ...mirrors(ref.filters, `${field}.filters`));
       });
     });
   }
