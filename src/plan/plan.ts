@@ -32,6 +32,7 @@ import {
   frontsAny,
   hostPortWarnings,
   planned,
+  podIpBindWarnings,
   type SidecarSlot,
   slotOf,
   whyNoSidecar,
@@ -175,7 +176,11 @@ function planWorkload(
   const message = ports.length
     ? `sidecar "${sidecar.name}"${where} in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`
     : `sidecar "${sidecar.name}"${where} added; spec.ports is empty, so no Service is rewired`;
-  const results = [result('info', message, w), ...hostPortWarnings(w, decision.mappings)];
+  const results = [
+    result('info', message, w),
+    ...hostPortWarnings(w, decision.mappings),
+    ...podIpBindWarnings(w, decision.mappings),
+  ];
   if (native && config.native === undefined)
     results.push(
       result(

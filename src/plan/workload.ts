@@ -8,6 +8,7 @@
 // port published on the node).
 import { APP_PORT, INJECT } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
+import { isMeshContainer } from '../objects/mesh.js';
 import { declaredPorts, type Protocol } from '../objects/ports.js';
 import { podField, type Workload, type WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
@@ -149,4 +150,33 @@ export function hostPortWarnings(w: Workload, fronts: readonly FrontedPort[]): R
       const message = `app port ${p.containerPort} of container "${p.container}" is published on the node as hostPort ${p.hostPort}: that path reaches the app without the sidecar`;
       return result('warning', message, w, podField(w, `spec.${p.at}.hostPort`));
     });
+}
+
+/**
+ * An app that binds only its pod IP (`$(POD_IP)` in its args, command or env, POD_IP being
+ * `fieldRef: status.podIP`) does not answer on 127.0.0.1, where the sidecar forwards: an outage.
+ */
+export function podIpBindWarnings(w: Workload, fronts: readonly FrontedPort[]): Result[] {
+  if (fronts.length === 0) return [];
+  const out: Result[] = [];
+  w.containers.forEach((c, i) => {
+    if (isMeshContainer(c) || Object.values(w.others).some((o) => o.container === c.name)) return;
+    const podIp = (c.env ?? [])
+      .filter((e) => /^status\.podIPs?$/.test(e.valueFrom?.fieldRef?.fieldPath ?? ''))
+      .map((e) => e.name);
+    if (podIp.length === 0) return;
+    const uses = (text: string | undefined) => podIp.find((name) => text?.includes(`$(${name})`));
+    const places: [string, string | undefined][] = [
+      ...(c.command ?? []).map((t, k): [string, string] => [`command[${k}]`, t]),
+      ...(c.args ?? []).map((t, k): [string, string] => [`args[${k}]`, t]),
+      ...(c.env ?? []).map((e, k): [string, string | undefined] => [`env[${k}].value`, e.value]),
+    ];
+    const hit = places.find(([, text]) => uses(text));
+    if (!hit) return;
+    const message =
+      `app container "${c.name}" binds its pod IP ($(${uses(hit[1])}) in ${hit[0]}), but the sidecar forwards to ` +
+      `127.0.0.1:${fronts.map((f) => f.appPort).join(', ')}, where it does not listen: bind 0.0.0.0 or 127.0.0.1`;
+    out.push(result('warning', message, w, podField(w, `spec.containers[${i}].${hit[0]}`)));
+  });
+  return out;
 }
