@@ -60,6 +60,9 @@ export function objectReader(mode: InputMode) {
     autoscalers: [],
     routes: [],
     meshPolicies: [],
+    canaries: [],
+    monitors: [],
+    foreignPolicies: [],
     results: [],
   };
   const sink: ObjectSink = { count: 0, problems: inventory.results, take: (object) => takeStock(inventory, object) };

@@ -134,6 +134,19 @@ describe('a selection that comes to nothing', () => {
       'inject-sidecar: error: PeerAuthentication shop/web: sets the mTLS mode of app port 8080',
     );
   });
+  it.each([
+    ['flagger-canary-app-port', 'Canary shop/web: Flagger makes the Services of Deployment shop/web at run time'],
+    [
+      'foreign-policies-not-evaluated',
+      'CiliumNetworkPolicy shop/allow-all: may admit a fronted app port of Deployment shop/web',
+    ],
+  ])('the audit counts %s as a path', (fixture, path) => {
+    const dir = join(repo, 'fixtures', fixture);
+    const config = readFileSync(join(dir, 'config.yaml'), 'utf8');
+    const out = runStream(config, 'config.yaml', readFileSync(join(dir, 'output.yaml'), 'utf8'), { audit: true });
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(`inject-sidecar: error: ${path}`);
+  });
   it('a clean audit says so on stderr', () => {
     const rendered = runStream(config({ networkPolicies: 'generate' }), 'waf.yaml', shop).stdout;
     const out = runStream(config({ networkPolicies: 'generate' }), 'waf.yaml', rendered, { audit: true });

@@ -5,6 +5,17 @@ import { collect, problem, type Result, result } from '../results.js';
 import { type Autoscaler, isAutoscaler, readAutoscaler } from './autoscaler.js';
 import { isMeshPolicy, type MeshPolicy, readMeshPolicy } from './mesh-policy.js';
 import { isNetworkPolicy, type NetworkPolicyObject, readNetworkPolicy } from './network-policy.js';
+import {
+  type Canary,
+  type ForeignPolicy,
+  isCanary,
+  isForeignPolicy,
+  isMonitor,
+  type Monitor,
+  readCanary,
+  readForeignPolicy,
+  readMonitor,
+} from './outside.js';
 import type { KrmObject } from './read.js';
 import { isRoute, type Route, readRoute } from './route.js';
 import { readService, type ServiceObject } from './service.js';
@@ -17,6 +28,9 @@ export interface Inventory {
   autoscalers: Autoscaler[];
   routes: Route[];
   meshPolicies: MeshPolicy[];
+  canaries: Canary[];
+  monitors: Monitor[];
+  foreignPolicies: ForeignPolicy[];
   results: Result[];
 }
 
@@ -29,6 +43,9 @@ export const isReadByPlan = (apiVersion: string, kind: string) =>
   isAutoscaler(apiVersion, kind) ||
   isRoute(apiVersion, kind) ||
   isMeshPolicy(apiVersion, kind) ||
+  isCanary(apiVersion, kind) ||
+  isMonitor(apiVersion, kind) ||
+  isForeignPolicy(apiVersion, kind) ||
   workloadKindOf(apiVersion, kind) !== undefined;
 
 /** Adds one object to the inventory; its problems become error results there. */
@@ -52,6 +69,12 @@ function readOne(object: KrmObject, inventory: Inventory): void {
     inventory.routes.push(readRoute(object));
   } else if (isMeshPolicy(apiVersion, kind)) {
     inventory.meshPolicies.push(readMeshPolicy(object));
+  } else if (isCanary(apiVersion, kind)) {
+    inventory.canaries.push(readCanary(object));
+  } else if (isMonitor(apiVersion, kind)) {
+    inventory.monitors.push(readMonitor(object));
+  } else if (isForeignPolicy(apiVersion, kind)) {
+    inventory.foreignPolicies.push(readForeignPolicy(object));
   } else {
     const known = unknownVersionOf(apiVersion, kind);
     if (!known) return;

@@ -24,6 +24,8 @@ export interface ServiceObject extends Subject {
   at: ObjectAt;
   /** The selector; undefined when it is missing or empty (the Service selects no pods by itself). */
   selector?: StringMap;
+  /** Its own labels (a ServiceMonitor selects Services by them). */
+  labels?: StringMap;
   headless: boolean;
   /** The ports as written. */
   ports: readonly ServicePort[];
@@ -68,6 +70,7 @@ export function readService(object: KrmObject): ServiceObject {
   return {
     ...placedOf(object),
     ...(Object.keys(selector).length > 0 ? { selector } : {}),
+    labels: stringMap(metadata.labels, about, 'metadata.labels'),
     headless: spec.clusterIP === 'None',
     ports: written,
     records,

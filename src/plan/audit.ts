@@ -19,6 +19,7 @@ import { declaredAppPorts, podField, type Workload } from '../objects/workload.j
 import { describeRef, type Result, result, type Subject } from '../results.js';
 import { isSelected } from './decide.js';
 import { meshPolicyWarnings } from './mesh-policies.js';
+import { canaryWarnings, foreignPolicyFindings } from './outside.js';
 import { pairServices } from './pairing.js';
 import { admits } from './policies.js';
 import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
@@ -70,6 +71,14 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
   for (const r of routeWarnings(inventory.routes, plans)) paths.push({ ...r, severity: 'error' });
   // Mesh policies still about a fronted app port: what a render warns of, the audit counts.
   for (const r of meshPolicyWarnings(inventory.meshPolicies, fronting)) paths.push({ ...r, severity: 'error' });
+  // Services a Flagger Canary makes at run time on a fronted app port.
+  for (const r of canaryWarnings(inventory.canaries, fronting)) paths.push({ ...r, severity: 'error' });
+  // What another engine's policy admits is not known here: such pods are never called clean.
+  for (const { policy, over } of foreignPolicyFindings(inventory.foreignPolicies, fronting)) {
+    const names = over.map((p) => describeRef(p.workload.ref)).join(', ');
+    const message = `may admit a fronted app port of ${names}: inject-sidecar does not evaluate ${policy.ref.kind} rules, so these pods cannot be called clean`;
+    paths.push(path(message, policy));
+  }
   return paths;
 }
 

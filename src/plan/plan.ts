@@ -9,6 +9,7 @@ import type { InjectionConfig } from '../config/schema.js';
 import type { Autoscaler } from '../objects/autoscaler.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
 import type { NetworkPolicyObject } from '../objects/network-policy.js';
+import type { Canary, ForeignPolicy, Monitor } from '../objects/outside.js';
 import type { ObjectAt } from '../objects/read.js';
 import type { Route } from '../objects/route.js';
 import type { ServiceObject } from '../objects/service.js';
@@ -18,6 +19,7 @@ import { type Result, result } from '../results.js';
 import { autoscalerWarnings } from './autoscalers.js';
 import { completesWhy, decideSidecar, type SidecarDecision } from './decide.js';
 import { meshPolicyWarnings } from './mesh-policies.js';
+import { canaryWarnings, foreignPolicyWarnings, monitorWarnings } from './outside.js';
 import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
@@ -80,10 +82,20 @@ export interface PlanInput {
   autoscalers?: readonly Autoscaler[];
   routes?: readonly Route[];
   meshPolicies?: readonly MeshPolicy[];
+  canaries?: readonly Canary[];
+  monitors?: readonly Monitor[];
+  foreignPolicies?: readonly ForeignPolicy[];
 }
 
 export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
-  const { autoscalers = [], routes = [], meshPolicies = [] } = input;
+  const {
+    autoscalers = [],
+    routes = [],
+    meshPolicies = [],
+    canaries = [],
+    monitors = [],
+    foreignPolicies = [],
+  } = input;
   // Each object as this injection finds it: its own earlier changes out, other injections' in.
   const workloads = input.workloads.map((w) => workloadSeenBy(config.name, w));
   const services = input.services.map((s) => serviceSeenBy(config.name, s));
@@ -126,7 +138,13 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   const withSidecar = runningPlanned.filter((p) => p.hasSidecar).map((p) => p.workload);
   results.push(...autoscalerWarnings(config, autoscalers, withSidecar));
   results.push(...routeWarnings(routes, servicePlans));
-  results.push(...meshPolicyWarnings(meshPolicies, runningPlanned.filter(frontsAny)));
+  const fronting = runningPlanned.filter(frontsAny);
+  results.push(...meshPolicyWarnings(meshPolicies, fronting));
+  results.push(
+    ...canaryWarnings(canaries, fronting),
+    ...monitorWarnings(config, monitors, fronting, servicePlans),
+    ...foreignPolicyWarnings(foreignPolicies, fronting),
+  );
   return {
     workloads: workloadPlans,
     services: servicePlans,
