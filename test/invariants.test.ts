@@ -32,6 +32,20 @@ describe('checkInvariants', () => {
     // So a Service written that way and left on the app port is caught like any other.
     expect(checkInvariants(input, [deployment([app, waf]), service!], [], opts)).not.toEqual([]);
   });
+  it('counts the pods of a kind it does not know (a CloneSet) for pairing, and not a hook', () => {
+    const cloneSet = { ...deployment([app], {}), apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet' };
+    cloneSet.metadata = { name: 'web-kruise' };
+    const rewired = checkInvariants([...input, cloneSet], [deployment([app, waf]), svc(8443), cloneSet], [], opts);
+    expect(rewired.join('\n')).not.toBe('');
+    const hook = {
+      ...cloneSet,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'test', labels: { app: 'web' }, annotations: { 'helm.sh/hook': 'test' } },
+      spec: { containers: [app] },
+    };
+    expect(checkInvariants([...input, hook], [deployment([app, waf]), svc(8443), hook], [], opts)).toEqual([]);
+  });
   it('passes a correct injection', () =>
     expect(checkInvariants(input, [deployment([app, waf]), svc(8443)], [], opts)).toEqual([]));
   it.each<[string, Obj[], RegExp]>([

@@ -32,11 +32,25 @@ const POD_TEMPLATE_PATHS: Record<string, string[]> = {
   Pod: [],
   PodTemplate: ['template'],
 };
+/** Where any other kind keeps a pod template, if it has one (OpenShift DeploymentConfig, OpenKruise CloneSet, Knative). */
+const OTHER_TEMPLATE_PATHS = [
+  ['spec', 'template'],
+  ['spec', 'jobTemplate', 'spec', 'template'],
+];
+const at = (o: Obj, path: string[]) => path.reduce<any>((x, key) => x?.[key], o);
+/** Hooks run beside a release (Helm tests, Argo CD sync hooks): their pods are not the release's. */
+const isHook = (o: Obj) =>
+  o?.metadata?.annotations?.['helm.sh/hook'] !== undefined ||
+  o?.metadata?.annotations?.['argocd.argoproj.io/hook'] !== undefined;
 export const podOf = (o: Obj): Obj | undefined => {
+  if (isHook(o)) return undefined;
   const path = POD_TEMPLATE_PATHS[o?.kind];
-  if (!path) return undefined;
-  const pod = path.reduce<any>((at, key) => at?.[key], o);
-  return pod && typeof pod === 'object' && pod.spec ? pod : undefined;
+  if (path) {
+    const pod = at(o, path);
+    return pod && typeof pod === 'object' && pod.spec ? pod : undefined;
+  }
+  // A kind the table does not know still runs pods if it carries a template with containers.
+  return OTHER_TEMPLATE_PATHS.map((p) => at(o, p)).find((pod) => Array.isArray(pod?.spec?.containers));
 };
 /** A Service selector: every pair present. */
 const selects = (selector: Obj, labels: Obj = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);

@@ -19,7 +19,7 @@ import {
 import type { KrmObject } from './read.js';
 import { isRoute, type Route, readRoute } from './route.js';
 import { readService, type ServiceObject } from './service.js';
-import { readWorkload, unknownVersionOf, type WorkloadObject, workloadKindOf } from './workload.js';
+import { foreignKindOf, readWorkload, unknownVersionOf, type WorkloadObject, workloadKindOf } from './workload.js';
 
 export interface Inventory {
   workloads: WorkloadObject[];
@@ -77,8 +77,13 @@ function readOne(object: KrmObject, inventory: Inventory): void {
     inventory.foreignPolicies.push(readForeignPolicy(object));
   } else {
     const known = unknownVersionOf(apiVersion, kind);
-    if (!known) return;
-    const message = `left alone: apiVersion ${apiVersion} is not one ${kind} is served under (${known.apiVersions.join(', ')})`;
-    inventory.results.push(result('warning', message, object, 'apiVersion'));
+    if (known) {
+      // A typo more likely than a kind of its own: said, and not counted as pods.
+      const message = `left alone: apiVersion ${apiVersion} is not one ${kind} is served under (${known.apiVersions.join(', ')})`;
+      inventory.results.push(result('warning', message, object, 'apiVersion'));
+      return;
+    }
+    const foreign = object.plain && foreignKindOf(apiVersion, kind, object.plain);
+    if (foreign && object.ref.name !== '') inventory.workloads.push(readWorkload(object, foreign));
   }
 }

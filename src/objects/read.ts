@@ -123,6 +123,11 @@ function membersOf(doc: Document, map: YAMLMap, at: Where): readonly unknown[] {
   return members.items;
 }
 
+/** Whether an object of any kind holds a pod template with containers: its pods count (objects/workload.ts). */
+const carriesPodTemplate = (map: YAMLMap) =>
+  isSeq(map.getIn(['spec', 'template', 'spec', 'containers'])) ||
+  isSeq(map.getIn(['spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers']));
+
 /** One reading of one item: what every node of it shares. */
 interface Reading {
   doc: Document;
@@ -139,7 +144,8 @@ function readNode(r: Reading, node: unknown, path: (string | number)[], at: Wher
   const { doc, sink } = r;
   const { map, apiVersion, kind } = identify(doc, node, at);
   // The whole object as plain data when the plan reads it; otherwise only its metadata.
-  const plain = r.wants(apiVersion, kind) ? plainOf(doc, map, at, apiVersion, kind) : undefined;
+  const wanted = r.wants(apiVersion, kind) || carriesPodTemplate(map);
+  const plain = wanted ? plainOf(doc, map, at, apiVersion, kind) : undefined;
   const metadata = isObj(plain)
     ? plain.metadata
     : toPlain(doc, map.get('metadata', true), at.name, fieldIn(at, 'metadata'));

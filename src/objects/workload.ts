@@ -20,6 +20,8 @@ export interface WorkloadKind {
   selectable: boolean;
   /** Its pods run to completion (Job, CronJob): a regular sidecar would keep them from ever finishing. */
   completes?: boolean;
+  /** Not in the table: a kind that carries a pod template (foreignKindOf). Its pods count; it is never injected. */
+  foreign?: boolean;
 }
 
 const template = ['spec', 'template'];
@@ -62,6 +64,23 @@ export const selectableKinds = () => workloadKinds.filter((k) => k.selectable).m
 
 export function workloadKindOf(apiVersion: string, kind: string): WorkloadKind | undefined {
   return workloadKinds.find((k) => k.kind === kind && k.apiVersions.includes(apiVersion));
+}
+
+/** Where a kind the table does not know keeps a pod template, if it has one: the shapes Kubernetes uses. */
+const FOREIGN_TEMPLATE_PATHS = [template, ['spec', 'jobTemplate', 'spec', 'template']];
+
+/**
+ * A kind the table does not know that carries a pod template with containers (OpenShift
+ * DeploymentConfig, OpenKruise CloneSet, Knative Service): its pods are real, so they count for
+ * pairing, NetworkPolicies and the audit; it is never selected or injected.
+ */
+export function foreignKindOf(apiVersion: string, kind: string, plain: Obj): WorkloadKind | undefined {
+  for (const podTemplatePath of FOREIGN_TEMPLATE_PATHS) {
+    const pod = podTemplateOf(plain, { podTemplatePath });
+    if (pod && isObj(pod.spec) && Array.isArray(pod.spec.containers))
+      return { kind, apiVersions: [apiVersion], podTemplatePath, selectable: false, foreign: true };
+  }
+  return undefined;
 }
 
 /** A workload kind written with an API version it is not served under (a typo, or a CRD of that name). */
@@ -161,7 +180,7 @@ export const podField = (w: Pick<WorkloadObject, 'kind'>, path: string) =>
   below(w.kind.podTemplatePath.join('.'), path);
 
 /** The pod template of an object of this kind, or undefined. */
-export function podTemplateOf(object: Obj, kind: WorkloadKind): Obj | undefined {
+export function podTemplateOf(object: Obj, kind: Pick<WorkloadKind, 'podTemplatePath'>): Obj | undefined {
   let at: unknown = object;
   for (const key of kind.podTemplatePath) at = isObj(at) ? at[key] : undefined;
   return isObj(at) ? at : undefined;

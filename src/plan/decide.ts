@@ -45,7 +45,7 @@ interface AppPorts {
 
 /** The one predicate: this object's own kind, namespace and labels are selected by the config. */
 export function isSelected(config: InjectionConfig, w: WorkloadObject): boolean {
-  return config.kinds.includes(w.kind.kind) && labelsSelected(config, w);
+  return !w.kind.foreign && config.kinds.includes(w.kind.kind) && labelsSelected(config, w);
 }
 
 /** Its namespace and labels are selected, whatever its kind. */

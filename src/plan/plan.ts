@@ -27,7 +27,7 @@ import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { sidecarConfigWarnings } from './security.js';
 import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
-import { hooksLeftAlone, kindsLeftOut, unusedPortEntries } from './selection.js';
+import { foreignWorkloads, hooksLeftAlone, kindsLeftOut, unusedPortEntries } from './selection.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
 import {
   brokenChains,
@@ -114,6 +114,7 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   results.push(
     ...hooksLeftAlone(workloads),
     ...kindsLeftOut(config, workloads),
+    ...foreignWorkloads(workloads),
     ...unusedPortEntries(
       config,
       workloadPlans.map((p) => p.decision),

@@ -33,7 +33,8 @@ export function resolveWorkloadRefs(workloads: readonly Workload[]): WorkloadRef
     targetOf.set(w, target);
     if (target) rolloutsOf.set(target, [...(rolloutsOf.get(target) ?? []), w]);
   }
-  const runsPods = (w: Workload) => !w.workloadRef && !w.hook && (w.kind.selectable || rolloutsOf.has(w));
+  const runsPods = (w: Workload) =>
+    !w.workloadRef && !w.hook && (w.kind.selectable || w.kind.foreign === true || rolloutsOf.has(w));
   return { rolloutsOf, targetOf, runsPods };
 }
 

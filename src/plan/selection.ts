@@ -63,3 +63,15 @@ export function kindsLeftOut(config: InjectionConfig, workloads: readonly Worklo
       return result('warning', message, w);
     });
 }
+
+/** A kind the table does not know that carries a pod template: its pods count, and it is never injected. */
+export function foreignWorkloads(workloads: readonly WorkloadObject[]): Result[] {
+  return workloads
+    .filter((w) => w.kind.foreign && !w.hook)
+    .map((w) => {
+      const message =
+        `carries a pod template, but inject-sidecar does not inject a ${w.kind.kind}: its pods count for pairing, ` +
+        'NetworkPolicies and the audit, and get no sidecar (a Service over them and an injected workload is not rewired)';
+      return result('warning', message, w);
+    });
+}
