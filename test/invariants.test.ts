@@ -33,8 +33,12 @@ describe('checkInvariants', () => {
     expect(checkInvariants(input, [deployment([app, waf]), service!], [], opts)).not.toEqual([]);
   });
   it('counts the pods of a kind it does not know (a CloneSet) for pairing, and not a hook', () => {
-    const cloneSet = { ...deployment([app], {}), apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet' };
-    cloneSet.metadata = { name: 'web-kruise' };
+    const cloneSet: Obj = {
+      ...deployment([app], { waf: 'off' }),
+      apiVersion: 'apps.kruise.io/v1alpha1',
+      kind: 'CloneSet',
+      metadata: { name: 'web-kruise' },
+    };
     const rewired = checkInvariants([...input, cloneSet], [deployment([app, waf]), svc(8443), cloneSet], [], opts);
     expect(rewired.join('\n')).not.toBe('');
     const hook = {

@@ -50,7 +50,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
       continue;
     }
     if (!selectedThrough(config, w, refs.rolloutsOf.get(w) ?? [])) continue;
-    const rendered = asRendered(config, w);
+    const rendered = asRendered(config, w, pairing.servicesOf.get(w) ?? []);
     if (!rendered.hasSidecar) {
       paths.push(withoutSidecar(config, w));
       continue;

@@ -124,7 +124,11 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   const plannedOf = new Map(
     workloadPlans.map((p) => [
       p.workload,
-      planned(p.workload, p.sidecar && p.decision.gets ? p.decision.mappings : undefined),
+      planned(
+        p.workload,
+        p.sidecar && p.decision.gets ? p.decision.mappings : undefined,
+        pairing.servicesOf.get(p.workload) ?? [],
+      ),
     ]),
   );
   const plannedAs = (w: Workload) => plannedOf.get(w)!;

@@ -11,9 +11,9 @@ import type { InjectionConfig } from '../config/schema.js';
 import { labelIndex } from '../objects/label-index.js';
 import { recordsAnnotation } from '../objects/ledger.js';
 import { type NetworkPolicy, type PolicyPort, type RuleRecord, ruleChange } from '../objects/network-policy.js';
-import { declaredPorts, type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
+import { type Protocol, protocolOf, resolvePort } from '../objects/ports.js';
 import { type Obj, objectKey, sameData } from '../objects/shape.js';
-import { declaredAppPorts, runningContainers, type Workload } from '../objects/workload.js';
+import { declaredAppPorts, type Workload } from '../objects/workload.js';
 import { type ResourceRef, type Result, result } from '../results.js';
 import { type FrontedPort, frontsAny, type PlannedWorkload } from './workload.js';
 
@@ -116,10 +116,13 @@ function unguarded(
  * ports, not on the fronted app ports. Named after the workload and labelled, so a later run finds
  * it again and removes it when the workload no longer gets the sidecar.
  */
-function generatedPolicy(config: InjectionConfig, { workload: w, fronts: mappings }: PlannedWorkload): Generated {
-  const fronted = (p: { containerPort: number; protocol: Protocol }) =>
-    mappings.some((m) => m.appPort === p.containerPort && m.protocol === p.protocol);
-  const other = declaredPorts(runningContainers(w)).filter((p) => !fronted(p));
+function generatedPolicy(
+  config: InjectionConfig,
+  { workload: w, fronts: mappings, serves }: PlannedWorkload,
+): Generated {
+  const fronted = (p: { port: number; protocol: Protocol }) =>
+    mappings.some((m) => m.appPort === p.port && m.protocol === p.protocol);
+  const other = serves.filter((p) => !fronted(p));
   const port = (n: number, protocol: Protocol): PolicyPort => ({
     ...(protocol !== 'TCP' ? { protocol } : {}),
     port: n,
@@ -127,7 +130,7 @@ function generatedPolicy(config: InjectionConfig, { workload: w, fronts: mapping
   const ports: PolicyPort[] = [];
   for (const p of [
     ...mappings.map((m) => port(m.listenPort, m.protocol)),
-    ...other.map((p) => port(p.containerPort, p.protocol)),
+    ...other.map((p) => port(p.port, p.protocol)),
   ])
     if (!ports.some((q) => sameData(q, p))) ports.push(p);
   const name = `${w.ref.name}-${config.name}`.slice(0, 253);

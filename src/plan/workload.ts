@@ -9,8 +9,16 @@
 import { APP_PORT, INJECT } from '../annotations.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { isMeshContainer } from '../objects/mesh.js';
-import { declaredPorts, type Protocol } from '../objects/ports.js';
-import { podField, type Workload, type WorkloadObject } from '../objects/workload.js';
+import {
+  declaredPorts,
+  type IntOrString,
+  type Protocol,
+  protocolOf,
+  resolvePort,
+  serviceTarget,
+} from '../objects/ports.js';
+import type { ServiceObject } from '../objects/service.js';
+import { podField, runningContainers, type Workload, type WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { isSelected, type ResolvedMapping, type SidecarDecision } from './decide.js';
 import { type WorkloadRefs, workloadRefResults } from './rollouts.js';
@@ -31,23 +39,71 @@ export interface PlannedWorkload {
   hasSidecar: boolean;
   /** The app ports the sidecar fronts: empty without a sidecar, and for a sidecar in front of no port. */
   fronts: readonly FrontedPort[];
+  /** Every port its pods serve, declared or not (servedPorts); a generated policy keeps the unfronted ones open. */
+  serves: readonly ServedPort[];
+}
+
+export interface ServedPort {
+  port: number;
+  protocol: Protocol;
+}
+
+/**
+ * The ports a pod serves: those its containers declare, and those it serves without declaring them,
+ * which something reaches anyway: a numeric targetPort of a Service over it, a probe's port, the
+ * prometheus.io/port annotation. A generated policy that admitted only the declared ones cut the
+ * others off.
+ */
+export function servedPorts(w: Workload, services: readonly ServiceObject[]): ServedPort[] {
+  const declared = declaredPorts(runningContainers(w));
+  const out: ServedPort[] = declared.map((p) => ({ port: p.containerPort, protocol: p.protocol }));
+  const add = (port: IntOrString | undefined, protocol: Protocol, within = declared) => {
+    const n = port === undefined ? undefined : resolvePort(port, within, protocol);
+    if (n !== undefined && n > 0 && !out.some((p) => p.port === n && p.protocol === protocol))
+      out.push({ port: n, protocol });
+  };
+  for (const s of services) for (const sp of s.ports) add(serviceTarget(sp), protocolOf(sp));
+  for (const c of runningContainers(w)) {
+    const own = declaredPorts([c]);
+    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
+      if (!probe) continue;
+      add((probe.httpGet?.port ?? probe.tcpSocket?.port) as IntOrString | undefined, 'TCP', own);
+      if (probe.grpc?.port !== undefined) add(probe.grpc.port, 'TCP', own);
+    }
+  }
+  const scraped = w.podAnnotations['prometheus.io/port'];
+  if (scraped !== undefined && /^\d+$/.test(scraped)) add(Number(scraped), 'TCP');
+  return out;
 }
 
 /** A workload whose sidecar fronts at least one app port: the only kind a Service, policy or path is about. */
 export const frontsAny = (p: PlannedWorkload) => p.fronts.length > 0;
 
 /** After this render: the sidecar where the plan puts one, in front of its mappings. */
-export function planned(workload: Workload, mappings: readonly ResolvedMapping[] | undefined): PlannedWorkload {
-  return { workload, hasSidecar: mappings !== undefined, fronts: mappings ?? [] };
+export function planned(
+  workload: Workload,
+  mappings: readonly ResolvedMapping[] | undefined,
+  services: readonly ServiceObject[] = [],
+): PlannedWorkload {
+  return {
+    workload,
+    hasSidecar: mappings !== undefined,
+    fronts: mappings ?? [],
+    serves: servedPorts(workload, services),
+  };
 }
 
 /** As the objects are (the audit): the sidecar an earlier render put there and recorded. */
-export function asRendered(config: InjectionConfig, workload: Workload): PlannedWorkload {
+export function asRendered(
+  config: InjectionConfig,
+  workload: Workload,
+  services: readonly ServiceObject[] = [],
+): PlannedWorkload {
   const { earlier, current } = workload;
   const hasSidecar =
     earlier !== undefined && current.sidecar !== undefined && earlier.container === config.container.name;
   const fronts = hasSidecar ? earlier.ports.map((p) => ({ ...p, protocol: p.protocol as Protocol })) : [];
-  return { workload, hasSidecar, fronts };
+  return { workload, hasSidecar, fronts, serves: servedPorts(workload, services) };
 }
 
 /** Where a sidecar stands: its list (initContainers for a native one) and its index there. */
