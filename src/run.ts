@@ -13,6 +13,7 @@ import { decodeUtf8, toPlain } from './io/yaml.js';
 import { type Inventory, isReadByPlan, takeStock } from './objects/inventory.js';
 import { type InputMode, type ObjectSink, readObjects } from './objects/read.js';
 import { auditPaths } from './plan/audit.js';
+import { landed, mixedNamespaces } from './plan/namespaces.js';
 import { planInjection } from './plan/plan.js';
 import { selectsNothing } from './plan/selection.js';
 import {
@@ -86,9 +87,12 @@ interface Outcome {
 }
 
 /** The transformation proper, on items and plain data from either edge. */
-function transform(edge: Edge, inventory: Inventory, config: InjectionConfig | undefined): Outcome {
-  let results = [...inventory.results];
+function transform(edge: Edge, read: Inventory, config: InjectionConfig | undefined): Outcome {
+  let results = [...read.results];
   if (!config) return { results };
+  // Objects without a namespace, where they will land (spec.defaultNamespace), or a warning.
+  const inventory = landed(config, read);
+  results = results.concat(mixedNamespaces(config, read));
   if (config.mode === 'audit') return audit(config, inventory, results, selectionOf(config, edge, inventory));
   const plan = planInjection(config, inventory);
   // concat, not push(...): a large input has more results than a call has room for arguments.

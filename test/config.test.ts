@@ -262,7 +262,7 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
     [
       { name: 'waf', image: 'w', listenPort: '8443', imag: 'x' },
       'data.imag',
-      'unknown ConfigMap key imag; known keys are selector, namespaces, name, image, appPort, listenPort, portName, protocol, networkPolicies, mode, kinds, native, strict',
+      'unknown ConfigMap key imag; known keys are selector, namespaces, defaultNamespace, name, image, appPort, listenPort, portName, protocol, networkPolicies, mode, kinds, native, strict',
     ],
     [
       { name: 'waf', image: 'w', listenPort: '8443', selector: 'a in b' },

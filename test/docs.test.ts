@@ -67,13 +67,16 @@ function blocksOf(page: string): Block[] {
 }
 
 /**
- * A copy of the repository as a clone has it (its tracked files), with the built dist/ (the big
+^ * A copy of the repository as a clone would have it (its files git tracks or would), with the built dist/ (the big
  * standalone binary left out) and node_modules linked: the commands run from its root. HOME and
  * the XDG folders are its own, so Helm's plugins and caches stay in it.
  */
 function sandbox(): { dir: string; env: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'inject-sidecar-docs-'));
-  const files = spawnSync('git', ['ls-files', '-z'], { cwd: repo, encoding: 'utf8' }).stdout.split('\0');
+  const files = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: repo,
+    encoding: 'utf8',
+  }).stdout.split('\0');
   for (const f of files.filter(Boolean)) {
     if (!existsSync(join(repo, f))) continue; // deleted in the work tree, not yet committed
     mkdirSync(join(dir, dirname(f)), { recursive: true });

@@ -50,6 +50,21 @@ describe('checkInvariants', () => {
     };
     expect(checkInvariants([...input, hook], [deployment([app, waf]), svc(8443), hook], [], opts)).toEqual([]);
   });
+  it('fails objects with and without a namespace side by side when no warning says so', () => {
+    const inShop = { ...svc(8080), metadata: { name: 'web', namespace: 'shop' } };
+    const said = [
+      {
+        severity: 'warning',
+        message: 'has no namespace, beside objects in namespace shop',
+      },
+    ];
+    expect(checkInvariants([deployment([app]), inShop], [deployment([app]), inShop], [], opts).join('\n')).toMatch(
+      /with and without a namespace/,
+    );
+    expect(
+      checkInvariants([deployment([app]), inShop], [deployment([app]), inShop], said, opts).join('\n'),
+    ).not.toMatch(/with and without a namespace/);
+  });
   it('passes a correct injection', () =>
     expect(checkInvariants(input, [deployment([app, waf]), svc(8443)], [], opts)).toEqual([]));
   it.each<[string, Obj[], RegExp]>([

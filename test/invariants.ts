@@ -128,6 +128,12 @@ export function checkInvariants(
   const output = flattenLists(outputItems);
   const broken: string[] = [];
   const fail = (what: string) => broken.push(what);
+  // No silent mixed namespaces: objects the function relates by namespace, some with one and some
+  // without, land together under kubectl apply -n; the function must say so (or be told where).
+  const related = input.filter((o) => podOf(o) || ['Service', 'NetworkPolicy'].includes(o?.kind));
+  const namespaces = new Set(related.map((o) => nsOf(o) ?? ''));
+  if (namespaces.has('') && namespaces.size > 1 && !findings.some((f) => /has no namespace/.test(f.message)))
+    fail('objects with and without a namespace side by side, and no warning says so');
   // Nothing lost: the same items, in the same order.
   if (input.length !== output.length || input.some((o, i) => id(o) !== id(output[i]!))) {
     fail(`items differ: ${input.map(id).join(', ')} -> ${output.map(id).join(', ')}`);

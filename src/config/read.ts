@@ -24,6 +24,7 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
     name: metadata?.name ?? 'inject-sidecar',
     selector: spec.selector,
     ...(spec.namespaces ? { namespaces: spec.namespaces } : {}),
+    ...(spec.defaultNamespace ? { defaultNamespace: spec.defaultNamespace } : {}),
     container: preset
       ? mergeContainer(preset.container, spec.container as Partial<Container>)
       : (spec.container as Container),
@@ -66,6 +67,7 @@ function parseSidecarInjection(object: unknown): InjectionConfig {
 const configMapKeys: Record<string, string> = {
   selector: 'spec.selector',
   namespaces: 'spec.namespaces',
+  defaultNamespace: 'spec.defaultNamespace',
   name: 'spec.container.name',
   image: 'spec.container.image',
   appPort: 'spec.ports[0].appPort',
@@ -130,6 +132,7 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
     spec: {
       selector,
       ...(namespaces !== undefined ? { namespaces } : {}),
+      ...(str('defaultNamespace') !== undefined ? { defaultNamespace: str('defaultNamespace') } : {}),
       container: { name: str('name'), image: str('image') },
       ports: [mapping],
       ...(str('networkPolicies') !== undefined ? { networkPolicies: str('networkPolicies') } : {}),

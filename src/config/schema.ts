@@ -125,6 +125,8 @@ const spec = z
   .strictObject({
     selector: selector,
     namespaces: optional(z.array(z.string().check(z.minLength(1)))),
+    // Where objects without a namespace land (kubectl apply -n, an Argo CD destination, a kpt package).
+    defaultNamespace: optional(z.string().check(z.minLength(1))),
     container: z._default(container, {}),
     // Empty: the sidecar is added and nothing is rewired (a log shipper, a database proxy).
     ports: z._default(z.array(portMapping), []),
@@ -223,6 +225,8 @@ export interface InjectionConfig {
   name: string;
   selector: LabelSelector;
   namespaces?: readonly string[];
+  /** Where objects without a namespace land: the plan puts them there. */
+  defaultNamespace?: string;
   container: Container;
   ports: readonly PortMapping[];
   /** The workload kinds this injection selects from. */

@@ -14,6 +14,7 @@ export type SidecarInjection = {
         | undefined;
     };
     namespaces?: string[] | undefined;
+    defaultNamespace?: string | undefined;
     container?:
       | {
           name?: string | undefined;
