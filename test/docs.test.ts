@@ -67,9 +67,9 @@ function blocksOf(page: string): Block[] {
 }
 
 /**
-^ * A copy of the repository as a clone would have it (its files git tracks or would), with the built dist/ (the big
- * standalone binary left out) and node_modules linked: the commands run from its root. HOME and
- * the XDG folders are its own, so Helm's plugins and caches stay in it.
+ * A copy of the repository as a clone would have it (the files git tracks, or would), with the
+ * built dist/ (the big standalone binary left out) and node_modules linked: the commands run from
+ * its root. HOME and the XDG folders are its own, so Helm's plugins and caches stay in it.
  */
 function sandbox(): { dir: string; env: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'inject-sidecar-docs-'));
