@@ -41,9 +41,11 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
 /** The preset's sidecar, or every problem with its settings as error results. */
 function presetOf(spec: z.output<typeof sidecarInjectionSchema>['spec']): Preset | undefined {
   if (!spec.preset) return undefined;
-  const listenPort = spec.ports[0]!.listenPort;
+  const { listenPort, appProtocol = 'http' } = spec.ports[0]!;
   const preset =
-    spec.preset === 'wallarm' ? wallarm(listenPort, spec.wallarm) : modsecurityCrs(listenPort, spec.modsecurity);
+    spec.preset === 'wallarm'
+      ? wallarm(listenPort, spec.wallarm, appProtocol)
+      : modsecurityCrs(listenPort, spec.modsecurity, appProtocol);
   const problems = [...preset.problems];
   // The Wallarm token comes from a Secret only: an env entry may not put it back inline.
   (spec.container.env ?? []).forEach((e, i) => {

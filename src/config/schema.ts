@@ -110,11 +110,17 @@ const selector = z.strictObject({
   matchExpressions: optional(z.array(matchExpression)),
 });
 
+/** What the sidecar's listener serves and speaks to the app (Kubernetes' appProtocol words). */
+export const APP_PROTOCOLS = ['http', 'https', 'h2c', 'grpc'] as const;
+export type AppProtocol = (typeof APP_PROTOCOLS)[number];
+
 const portMapping = z.strictObject({
   appPort: optional(z.union([portNumber, portName], { error: 'appPort is a port number (1 to 65535) or a port name' })),
   listenPort: portNumber,
   name: optional(portName),
   protocol: z._default(protocol, 'TCP'),
+  // The sidecar serves this on its listen port and speaks it to the app: http unless said.
+  appProtocol: optional(z.enum(APP_PROTOCOLS, { error: `appProtocol is one of ${APP_PROTOCOLS.join(', ')}` })),
 });
 
 /** What happens to NetworkPolicies that admit a moved app port (README: NetworkPolicies). */

@@ -58,6 +58,7 @@ export type SidecarInjection = {
           appPort?: string | number | undefined;
           name?: string | undefined;
           protocol?: 'TCP' | 'UDP' | 'SCTP' | undefined;
+          appProtocol?: 'http' | 'https' | 'h2c' | 'grpc' | undefined;
         }[]
       | undefined;
     kinds?:

@@ -47,6 +47,7 @@ export interface ServicePort {
   name?: string;
   port: number;
   protocol?: string;
+  appProtocol?: string;
   targetPort?: IntOrString;
   nodePort?: number;
 }
@@ -58,3 +59,43 @@ export function serviceTarget(sp: ServicePort): IntOrString {
 }
 
 export const protocolOf = (sp: { protocol?: string }): Protocol => (sp.protocol ?? 'TCP') as Protocol;
+
+/** What clients speak to a Service port, in the words of spec.ports[].appProtocol ('tls' and 'tcp' besides). */
+export type Spoken = 'http' | 'https' | 'h2c' | 'grpc' | 'tls' | 'tcp';
+
+/** The appProtocol values Kubernetes and its implementations use, read as what a client speaks. */
+const APP_PROTOCOL_WORDS: Record<string, Spoken> = {
+  http: 'http',
+  https: 'https',
+  'kubernetes.io/h2c': 'h2c',
+  h2c: 'h2c',
+  http2: 'h2c',
+  grpc: 'grpc',
+  'kubernetes.io/ws': 'http',
+  'kubernetes.io/wss': 'https',
+  tls: 'tls',
+  tcp: 'tcp',
+};
+
+/**
+ * What a Service port says clients speak to it: its appProtocol, else Istio's port-name convention
+ * (`https`, `grpc-api`, `http2-web`, `tls-db`, `tcp-redis`). Undefined when it says nothing.
+ */
+export function spokenTo(sp: ServicePort & { appProtocol?: string }): { spoken: Spoken; by: string } | undefined {
+  if (sp.appProtocol) {
+    const spoken = APP_PROTOCOL_WORDS[sp.appProtocol.toLowerCase()];
+    return spoken ? { spoken, by: `appProtocol: ${sp.appProtocol}` } : undefined;
+  }
+  const prefix = /^([a-z0-9]+)(-|$)/.exec(sp.name ?? '')?.[1];
+  const byName: Record<string, Spoken> = {
+    http: 'http',
+    https: 'https',
+    http2: 'h2c',
+    grpc: 'grpc',
+    tls: 'tls',
+    tcp: 'tcp',
+  };
+  const spoken =
+    prefix === 'grpc' && /^grpc-web(-|$)/.test(sp.name ?? '') ? 'http' : prefix ? byName[prefix] : undefined;
+  return spoken ? { spoken, by: `its name ${sp.name}` } : undefined;
+}

@@ -1,7 +1,7 @@
 // Routes into the cluster: Ingress backends and Gateway API routes' backendRefs, as plain data.
 // Each backend names a Service and one of its ports, by number or by the Service port's name.
 import type { Subject } from '../results.js';
-import type { IntOrString } from './ports.js';
+import type { IntOrString, Spoken } from './ports.js';
 import { type KrmObject, subjectOf } from './read.js';
 import { isObj, type Obj } from './shape.js';
 
@@ -14,7 +14,20 @@ export interface Backend {
 
 export interface Route extends Subject {
   backends: Backend[];
+  /** What the route speaks to its backends, when it says (ingress-nginx's backend-protocol annotation). */
+  speaks?: { spoken: Spoken; by: string };
 }
+
+/** ingress-nginx's backend-protocol values, as what the controller speaks to the Service. */
+const BACKEND_PROTOCOLS: Record<string, Spoken> = {
+  HTTP: 'http',
+  AUTO_HTTP: 'http',
+  HTTPS: 'https',
+  GRPC: 'grpc',
+  GRPCS: 'tls',
+  FCGI: 'tcp',
+};
+const BACKEND_PROTOCOL = 'nginx.ingress.kubernetes.io/backend-protocol';
 
 const GATEWAY_ROUTES = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute'];
 
@@ -87,5 +100,16 @@ export function readRoute(object: KrmObject): Route {
       });
     });
   }
-  return { ...subjectOf(object), backends };
+  const annotations =
+    isObj(object.plain?.metadata) && isObj(object.plain.metadata.annotations) ? object.plain.metadata.annotations : {};
+  const declared =
+    typeof annotations[BACKEND_PROTOCOL] === 'string' ? annotations[BACKEND_PROTOCOL].toUpperCase() : undefined;
+  const spoken = declared ? BACKEND_PROTOCOLS[declared] : undefined;
+  return {
+    ...subjectOf(object),
+    backends,
+    ...(spoken
+      ? { speaks: { spoken, by: `${BACKEND_PROTOCOL}: ${declared} on ${object.kind} ${object.ref.name}` } }
+      : {}),
+  };
 }

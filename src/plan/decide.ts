@@ -1,7 +1,7 @@
 // The one predicate: does this workload get the sidecar, and in front of which app ports? Injection
 // and Service rewiring both read its answer, so they cannot drift apart.
 import { APP_PORT, INJECT } from '../annotations.js';
-import type { InjectionConfig, PortMapping } from '../config/schema.js';
+import type { AppProtocol, InjectionConfig, PortMapping } from '../config/schema.js';
 import { isMeshContainer } from '../objects/mesh.js';
 import {
   type DeclaredPort,
@@ -24,6 +24,8 @@ export interface ResolvedMapping {
   listenPort: number;
   name?: string;
   protocol: Protocol;
+  /** What the sidecar serves on the listen port and speaks to the app; http when unset. */
+  appProtocol?: AppProtocol;
   /** Why this app port, when the entry left appPort out. */
   chosen?: string;
 }
@@ -87,13 +89,14 @@ export function decideSidecar(
     const found = resolveAppPort(entry, w, ports);
     if ('missing' in found) reasons.push(`spec.ports[${i}]: ${found.missing}`);
     else {
-      const { listenPort, protocol, name } = entry;
+      const { listenPort, protocol, name, appProtocol } = entry;
       mappings.push({
         entry: i,
         appPort: found.appPort,
         listenPort,
         protocol,
         ...(name ? { name } : {}),
+        ...(appProtocol ? { appProtocol } : {}),
         ...found.why,
       });
     }

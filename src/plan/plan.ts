@@ -24,7 +24,7 @@ import { pairServices } from './pairing.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
 import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
-import { routeWarnings } from './routes.js';
+import { routeWarnings, spokenByRoutes } from './routes.js';
 import { sidecarConfigWarnings } from './security.js';
 import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
 import { foreignWorkloads, hooksLeftAlone, kindsLeftOut, unusedPortEntries } from './selection.js';
@@ -132,8 +132,9 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
     ]),
   );
   const plannedAs = (w: Workload) => plannedOf.get(w)!;
+  const routeSpeaks = spokenByRoutes(routes);
   const servicePlans = services.map((s) => {
-    const planned = planService(config.name, s, (pairing.workloadsOf.get(s) ?? []).map(plannedAs));
+    const planned = planService(config.name, s, (pairing.workloadsOf.get(s) ?? []).map(plannedAs), routeSpeaks);
     results.push(...planned.results);
     return planned.plan;
   });

@@ -2,9 +2,10 @@
 // sidecar's listen port, and only when every pod the Service selects gets the sidecar. The cases
 // where it is left alone are named functions, each with the warning that says why.
 
+import type { AppProtocol } from '../config/schema.js';
 import { recordsAnnotation } from '../objects/ledger.js';
-import type { IntOrString, ServicePort } from '../objects/ports.js';
-import { declaredPorts, protocolOf, resolvePort, serviceTarget } from '../objects/ports.js';
+import type { IntOrString, ServicePort, Spoken } from '../objects/ports.js';
+import { declaredPorts, protocolOf, resolvePort, serviceTarget, spokenTo } from '../objects/ports.js';
 import type { RewiredPort, Service } from '../objects/service.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import { describeRef, type Result, result } from '../results.js';
@@ -26,10 +27,14 @@ export interface ServicePlan {
 const names = (ws: readonly PlannedWorkload[]) => ws.map((w) => describeRef(w.workload.ref)).join(', ');
 const portLabel = (sp: ServicePort) => `port ${sp.port}${sp.name ? ` (${sp.name})` : ''}`;
 
+/** What a route says it speaks to a Service port (plan/routes.ts: spokenByRoutes). */
+export type RouteSpeaks = (service: Service, sp: ServicePort) => { spoken: Spoken; by: string } | undefined;
+
 export function planService(
   name: string,
   service: Service,
   paired: readonly PlannedWorkload[],
+  routeSpeaks: RouteSpeaks = () => undefined,
 ): { plan: ServicePlan; results: Result[] } {
   // Ports this injection rewired and another one now fronts (a chain) stay as they are, recorded.
   const covered = [...(service.covered?.values() ?? [])];
@@ -62,6 +67,14 @@ export function planService(
       return;
     }
     const listenPort = listenPortFor(sp, injected);
+    const mismatch =
+      typeof listenPort === 'number' && protocolMismatch(sp, listenPort, injected, routeSpeaks(service, sp));
+    if (mismatch) {
+      plan.targetPorts.push(sp.targetPort ?? undefined);
+      results.push(result('warning', mismatch, service, field));
+      plan.bypass.push(sp);
+      return;
+    }
     if (typeof listenPort === 'number') {
       plan.targetPorts.push(listenPort);
       plan.rewired.push({
@@ -81,6 +94,32 @@ export function planService(
     plan.bypass.push(sp);
   });
   return { plan: withRecord(plan), results };
+}
+
+/** A listener that serves one protocol takes clients of another only in these pairs (gRPC rides on h2c). */
+const understands = (serves: AppProtocol, spoken: Spoken) =>
+  serves === spoken || (serves === 'h2c' && spoken === 'grpc') || (serves === 'grpc' && spoken === 'h2c');
+
+/**
+ * Clients that speak TLS, h2c or gRPC to a port (its appProtocol, Istio's port name, an Ingress's
+ * backend-protocol) sent to a listener that serves plain HTTP fail, every request: the port stays
+ * on the app, and the warning says what to declare.
+ */
+function protocolMismatch(
+  sp: ServicePort,
+  listenPort: number,
+  injected: readonly PlannedWorkload[],
+  byRoute: { spoken: Spoken; by: string } | undefined,
+): string | undefined {
+  const speaks = spokenTo(sp) ?? byRoute;
+  if (!speaks) return undefined;
+  const serves = injected[0]!.fronts.find((f) => f.listenPort === listenPort)?.appProtocol ?? 'http';
+  if (understands(serves, speaks.spoken)) return undefined;
+  return (
+    `${portLabel(sp)} left alone: clients speak ${speaks.spoken} to it (${speaks.by}), but the sidecar's listen port ${listenPort} ` +
+    `serves ${serves} (spec.ports[].appProtocol), so every request would fail. If the sidecar serves ${speaks.spoken}, say so ` +
+    `with appProtocol: ${speaks.spoken} on that ports entry; until then this port bypasses the sidecar`
+  );
 }
 
 /** Clients of a headless Service reach pod addresses directly: no targetPort to move. */

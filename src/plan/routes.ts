@@ -7,6 +7,7 @@ import type { Route } from '../objects/route.js';
 import type { ServiceObject } from '../objects/service.js';
 import { objectKey } from '../objects/shape.js';
 import { describeRef, type Result, result } from '../results.js';
+import type { RouteSpeaks } from './rewire.js';
 
 /** A Service with the ports of it that still reach an app port past the sidecar. */
 interface Bypassed {
@@ -33,4 +34,18 @@ export function routeWarnings(routes: readonly Route[], services: readonly Bypas
     }
   }
   return results;
+}
+
+/** What the routes say they speak to each Service port they send to (an Ingress's backend-protocol). */
+export function spokenByRoutes(routes: readonly Route[]): RouteSpeaks {
+  const said = routes.filter((r) => r.speaks);
+  return (service, sp) => {
+    for (const route of said)
+      for (const backend of route.backends) {
+        const namespace = backend.namespace ?? route.ref.namespace;
+        if (backend.service !== service.ref.name || (namespace ?? '') !== (service.ref.namespace ?? '')) continue;
+        if (backend.port === undefined || backend.port === sp.port || backend.port === sp.name) return route.speaks;
+      }
+    return undefined;
+  };
 }

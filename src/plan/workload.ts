@@ -7,7 +7,7 @@
 // Also here: what a workload itself is told (why no sidecar, a chain this would break, a fronted
 // port published on the node).
 import { APP_PORT, INJECT } from '../annotations.js';
-import type { InjectionConfig } from '../config/schema.js';
+import type { AppProtocol, InjectionConfig } from '../config/schema.js';
 import { isMeshContainer } from '../objects/mesh.js';
 import {
   declaredPorts,
@@ -31,6 +31,8 @@ export interface FrontedPort {
   protocol: Protocol;
   /** The listen port's name on the sidecar, when the config gives one. */
   name?: string;
+  /** What the sidecar serves there and speaks to the app; http when unset. */
+  appProtocol?: AppProtocol;
 }
 
 export interface PlannedWorkload {

@@ -41,9 +41,19 @@ function listenPortRule(listenPort: number, problems: Preset['problems']) {
     });
 }
 
-export function wallarm(listenPort: number, s: WallarmSettings = {}): Preset {
+/** What a preset's node serves: anything else on the ports entry is an error naming the field. */
+function appProtocolRule(appProtocol: string, serves: readonly string[], preset: string, problems: Preset['problems']) {
+  if (!serves.includes(appProtocol))
+    problems.push({
+      field: 'spec.ports[0].appProtocol',
+      message: `preset ${preset} serves ${serves.join(' or ')}, not ${appProtocol}; write the container yourself for ${appProtocol}`,
+    });
+}
+
+export function wallarm(listenPort: number, s: WallarmSettings = {}, appProtocol = 'http'): Preset {
   const problems: Preset['problems'] = [];
   listenPortRule(listenPort, problems);
+  appProtocolRule(appProtocol, ['http'], 'wallarm', problems);
   if (!s.tokenSecretRef)
     problems.push({
       field: 'spec.wallarm.tokenSecretRef',
@@ -90,22 +100,27 @@ export function wallarm(listenPort: number, s: WallarmSettings = {}): Preset {
   return { container, boundPorts, problems };
 }
 
-export function modsecurityCrs(listenPort: number, s: ModsecuritySettings = {}): Preset {
+export function modsecurityCrs(listenPort: number, s: ModsecuritySettings = {}, appProtocol = 'http'): Preset {
   const problems: Preset['problems'] = [];
   listenPortRule(listenPort, problems);
-  // The image's TLS server always listens; it gets a free unprivileged port of its own.
-  const sslPort = s.sslPort ?? (listenPort + 1 <= 65535 ? listenPort + 1 : listenPort - 1);
-  if (sslPort < MIN_UNPRIVILEGED || sslPort === listenPort)
+  appProtocolRule(appProtocol, ['http', 'https'], 'modsecurity-crs', problems);
+  // The image serves plain HTTP on PORT and TLS on SSL_PORT, both always. The listen port is the one
+  // appProtocol names; the other gets a free unprivileged port of its own (spec.modsecurity.sslPort).
+  const tls = appProtocol === 'https';
+  const other = s.sslPort ?? (listenPort + 1 <= 65535 ? listenPort + 1 : listenPort - 1);
+  const [plainPort, sslPort] = tls ? [other, listenPort] : [listenPort, other];
+  if (other < MIN_UNPRIVILEGED || other === listenPort)
     problems.push({
       field: 'spec.modsecurity.sslPort',
-      message: `sslPort ${sslPort} must be ${MIN_UNPRIVILEGED} or above and not the listen port`,
+      message: `sslPort ${other} must be ${MIN_UNPRIVILEGED} or above and not the listen port`,
     });
   const container: Container = {
     name: 'modsecurity',
     image: 'owasp/modsecurity-crs:4.18.0-nginx-202509051009',
     env: [
-      env('BACKEND', 'http://127.0.0.1:$(APP_PORT)'),
-      env('PORT', String(listenPort)),
+      // The app is spoken to as clients speak to the sidecar: TLS to a TLS app.
+      env('BACKEND', `${tls ? 'https' : 'http'}://127.0.0.1:$(APP_PORT)`),
+      env('PORT', String(plainPort)),
       env('SSL_PORT', String(sslPort)),
       env('MODSEC_RULE_ENGINE', s.ruleEngine ?? 'On'),
       env('BLOCKING_PARANOIA', String(s.paranoia ?? 1)),
@@ -113,9 +128,17 @@ export function modsecurityCrs(listenPort: number, s: ModsecuritySettings = {}):
       env('ANOMALY_OUTBOUND', String(s.anomalyOutbound ?? 4)),
     ],
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-    readinessProbe: { httpGet: { path: '/healthz', port: listenPort }, periodSeconds: 5 },
-    livenessProbe: { httpGet: { path: '/healthz', port: listenPort }, initialDelaySeconds: 10, periodSeconds: 10 },
+    readinessProbe: {
+      httpGet: { path: '/healthz', port: listenPort, ...(tls ? { scheme: 'HTTPS' } : {}) },
+      periodSeconds: 5,
+    },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: listenPort, ...(tls ? { scheme: 'HTTPS' } : {}) },
+      initialDelaySeconds: 10,
+      periodSeconds: 10,
+    },
     securityContext: { runAsUser: 101, runAsGroup: 101, readOnlyRootFilesystem: false },
   };
-  return { container, boundPorts: [{ port: sslPort, what: `the ModSecurity node's TLS port ${sslPort}` }], problems };
+  const bound = tls ? `plain HTTP port ${plainPort}` : `TLS port ${sslPort}`;
+  return { container, boundPorts: [{ port: other, what: `the ModSecurity node's ${bound}` }], problems };
 }
