@@ -72,6 +72,27 @@ for (const suite of ['trixie', 'sid'] as const) {
   });
 }
 
+// kustomize without --enable-exec skips an exec function without a word (exit 0, no sidecar): the
+// audit of what it rendered is how CI catches that (docs/routes.md).
+describe('a render where the function did not run', () => {
+  const builds = [
+    ['4.5.4', tool('kustomize')],
+    ['5.8.1', kustomize5('sid')?.path],
+  ] as const;
+  it.each(builds)('kustomize %s without --enable-exec: exit 0, no sidecar; the audit fails it', (_, kustomize) => {
+    if (!kustomize) return;
+    const r = run(kustomize, ['build', '--enable-alpha-plugins', 'examples/kustomize']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).not.toContain('name: wallarm');
+    const audit = run(fn, ['--audit', 'examples/kustomize/waf.yaml'], { input: r.stdout });
+    expect(audit.status).toBe(1);
+    expect(audit.stderr).toMatch(
+      /^inject-sidecar: error: Deployment storefront: selected, but has no sidecar "wallarm"/m,
+    );
+  });
+});
+
 describe('kubectl kustomize, legacy exec plugin', () => {
   const kubectl = tool('kubectl');
   it.skipIf(!kubectl)('builds the example through $KUSTOMIZE_PLUGIN_HOME', () => {

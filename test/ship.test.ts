@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -134,8 +135,21 @@ describe('Argo CD, Config Management Plugin v2', () => {
         },
       },
     );
-  it('discovers the app by its config file', () => {
-    expect(existsSync(join(repo, 'examples/argocd/cmp/app', plugin.spec.discover.fileName))).toBe(true);
+  it('is chosen only by an app that names it (no discover), whatever its config file is called', () => {
+    expect(plugin.spec.discover).toBeUndefined();
+    const app = parse(readFileSync(join(repo, 'examples/argocd/cmp/application.yaml'), 'utf8'));
+    expect(app.spec.source.plugin.name).toBe(`${plugin.metadata.name}-${plugin.spec.version}`);
+  });
+  it('needs only sh: its command is sh -c, which the generate tests here run with dash (no bash features)', () => {
+    expect(plugin.spec.generate.command).toEqual(['sh', '-c']);
+    expect(realpathSync('/bin/sh')).toMatch(/dash$/);
+  });
+  it('renders an app whose config file has another name (ARGOCD_ENV_INJECT_SIDECAR_CONFIG)', () => {
+    const dir = tempCopy(join(repo, 'examples/argocd/cmp/app'));
+    renameSync(join(dir, 'inject-sidecar.yaml'), join(dir, 'waf-config.yaml'));
+    const r = generate(dir, { ARGOCD_ENV_INJECT_SIDECAR_CONFIG: 'waf-config.yaml' });
+    expect(r.status, r.stderr).toBe(0);
+    expectShop(r.stdout);
   });
   it('generate prints only the rendered YAML', () => {
     const r = generate(join(repo, 'examples/argocd/cmp/app'), {
