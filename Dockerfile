@@ -2,7 +2,7 @@
 # The container image for kpt and kustomize container mode:
 #   kpt fn eval --image ghcr.io/inject-sidecar/inject-sidecar:0.1.0 -- ...
 # Build stage: the bundle and the standalone binary. Final stage: Node, the executable and its V8
-# code cache (made by the final image's own Node, so V8 accepts it), run as nobody.
+# code cache (made by the final image's own Node, so V8 accepts it), run as nobody (65534).
 #
 # The base images are build arguments, so a machine without a registry can build with stand-ins
 # (test/image.test.ts does, with podman). The defaults are the public images.
@@ -24,7 +24,8 @@ RUN npm run build:sea
 # volume the repo-server mounts (examples/argocd).
 FROM ${TOOLS_IMAGE} AS tools
 COPY --from=build /src/dist/inject-sidecar-linux-x64 /inject-sidecar
-USER nobody
+# Numeric: the kubelet's runAsNonRoot check refuses a user it cannot see is not root (a name).
+USER 65534:65534
 ENTRYPOINT ["/inject-sidecar"]
 
 # The code cache must come from the Node that will run it: made here, in the final image's base.
@@ -41,5 +42,5 @@ LABEL org.opencontainers.image.title="inject-sidecar" \
       org.opencontainers.image.documentation="README.md"
 COPY --from=code-cache /usr/local/bin/inject-sidecar /usr/local/bin/inject-sidecar.*.cache /usr/local/bin/
 WORKDIR /tmp
-USER nobody
+USER 65534:65534
 ENTRYPOINT ["node", "/usr/local/bin/inject-sidecar"]

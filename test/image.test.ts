@@ -128,6 +128,20 @@ beforeAll(() => {
   }
 }, 600_000);
 
+/**
+ * The kubelet's runAsNonRoot check on an image's USER when the pod sets no runAsUser: a name cannot
+ * be checked and is refused ("non-numeric user"), uid 0 is refused, a number is run.
+ */
+const kubeletAllowsRunAsNonRoot = (user: string) =>
+  /^\d+$/.test(user.split(':')[0]!) && Number(user.split(':')[0]) !== 0;
+it.each([
+  ['65534:65534', true],
+  ['1000', true],
+  ['nobody', false],
+  ['0', false],
+  ['', false],
+])('the runAsNonRoot check: USER %j runs: %s', (user, runs) => expect(kubeletAllowsRunAsNonRoot(user)).toBe(runs));
+
 const golden = (name: string) => readFileSync(join(repo, 'test/expected', name), 'utf8');
 const needsImage = () => {
   if (!built) console.warn(`skipped: ${missing.join(', ') || skipNote}`);
@@ -138,7 +152,8 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
   it('runs as a non-root user, and works with no network', () => {
     if (!needsImage()) return;
     const user = pod(['image', 'inspect', '--format', '{{.Config.User}}', IMAGE]);
-    expect(user.stdout.trim()).toBe('nobody');
+    expect(user.stdout.trim()).toBe('65534:65534');
+    expect(kubeletAllowsRunAsNonRoot(user.stdout.trim())).toBe(true);
     const id = pod(['run', '--rm', '--network', 'none', '--entrypoint', 'id', IMAGE, '-u']);
     expect(id.stdout.trim()).toBe('65534');
     const list = readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/resource-list.yaml'), 'utf8');
@@ -220,7 +235,9 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
 
   it("the tools image's binary reaches Argo CD's repo-server as the example's init container copies it", () => {
     if (!needsImage()) return;
-    expect(pod(['image', 'inspect', '--format', '{{.Config.User}}', TOOLS_IMAGE]).stdout.trim()).toBe('nobody');
+    const user = pod(['image', 'inspect', '--format', '{{.Config.User}}', TOOLS_IMAGE]).stdout.trim();
+    expect(user).toBe('65534:65534');
+    expect(kubeletAllowsRunAsNonRoot(user)).toBe(true);
     const patch = readFileSync(join(repo, 'examples/argocd/repo-server/argocd-repo-server-patch.yaml'), 'utf8');
     const [cmd, ...args]: string[] = JSON.parse(/command: (\[.*\])/.exec(patch)![1]!.replace(/([\w/.-]+)/g, '"$1"'));
     const tools = mkdtempSync(join(work, 'custom-tools-'));

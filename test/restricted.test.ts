@@ -76,3 +76,21 @@ describe('every rendered sidecar is restricted, or the run said which rule it br
   it('checked sidecars in the goldens', () =>
     expect(cases.reduce((n, name) => n + sidecarsOf(name).length, 0)).toBeGreaterThan(30));
 });
+
+describe('the containers the examples ship run restricted, with a numeric user', () => {
+  const patches = ['examples/argocd/repo-server', 'examples/argocd/cmp'].map((d) =>
+    join(d, 'argocd-repo-server-patch.yaml'),
+  );
+  // Only our own containers: the patch also names Argo CD's repo-server container, to mount a volume in it.
+  const ours = patches.flatMap((p) => {
+    const spec = parse(readFileSync(join(repo, p), 'utf8')).spec.template.spec;
+    return [...(spec.initContainers ?? []), ...(spec.containers ?? [])]
+      .filter((c: Obj) => c.name !== 'argocd-repo-server')
+      .map((c: Obj) => [`${p}: ${c.name}`, c] as const);
+  });
+  it('finds them', () => expect(ours.length).toBe(3));
+  it.each(ours)('%s', (_, c) => {
+    expect(brokenRules(c)).toEqual([]);
+    expect(Number.isInteger(c.securityContext.runAsUser) && c.securityContext.runAsUser > 0).toBe(true);
+  });
+});

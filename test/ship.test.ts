@@ -191,13 +191,13 @@ describe('container image, final stage', () => {
   // run what the final stage runs (the file it copies, with its ENTRYPOINT) without a container.
   const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
   const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  it('is a small Node stage running as nobody with OCI labels', () => {
+  it('is a small Node stage running as nobody (a numeric user) with OCI labels', () => {
     expect(final).toMatch(/^\nFROM \$\{FUNCTION_IMAGE\} AS function/);
     // The public base images are the defaults; a build argument may name a stand-in.
     expect(dockerfile).toMatch(/^ARG FUNCTION_IMAGE=node:\d+-alpine$/m);
     expect(dockerfile).toMatch(/^ARG BUILD_IMAGE=node:\d+-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^ARG TOOLS_IMAGE=busybox:[\d.]+$/m);
-    expect(final).toMatch(/^USER nobody$/m);
+    expect(final).toMatch(/^USER 65534:65534$/m);
     expect(final).toMatch(/org\.opencontainers\.image\.title="inject-sidecar"/);
     expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
   });
