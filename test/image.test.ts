@@ -25,7 +25,9 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClean, inCI, KPT_EVAL_ARGS, repo, run, snapshot, tempCopy, tool } from './tools.js';
+import { parse } from 'yaml';
+import { kustomize5 } from './fetched.js';
+import { expectClean, expectShop, inCI, KPT_EVAL_ARGS, repo, run, snapshot, tempCopy, tool } from './tools.js';
 
 const IMAGE = 'localhost/inject-sidecar:test';
 const TOOLS_IMAGE = 'localhost/inject-sidecar-tools:test';
@@ -231,6 +233,95 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     expect(f.status).not.toBe(0);
     expect(f.stdout).toBe('');
     expect(f.stderr).toContain('invalid config: a port is 1 to 65535 (field spec.ports[0].listenPort)');
+  });
+
+  // Argo CD's cmp-server runs the plugin's generate command in the sidecar image: Argo CD's own
+  // (glibc, a shell, kustomize, no Node) in the example. The stand-in has just those, and the binary
+  // comes from the tools image as the init container copies it.
+  it("the CMP sidecar runs the plugin's generate command as the cmp-server does (user 999, read-only root)", () => {
+    if (!needsImage()) return;
+    const kustomize = kustomize5('sid');
+    if (!kustomize) return;
+    const tools = mkdtempSync(join(work, 'cmp-tools-'));
+    chmodSync(tools, 0o777);
+    const copy = pod([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${tools}:/custom-tools`,
+      '--entrypoint',
+      'cp',
+      TOOLS_IMAGE,
+      '/inject-sidecar',
+      '/custom-tools/inject-sidecar',
+    ]);
+    expect(copy.status, copy.stderr).toBe(0);
+    importImage('localhost/standin/argocd:test', (dir) => {
+      baseRootfs(dir);
+      writeFileSync(
+        join(dir, 'etc/passwd'),
+        'root:x:0:0:root:/root:/bin/sh\nargocd:x:999:999:argocd:/home/argocd:/bin/sh\n',
+      );
+      mkdirSync(join(dir, 'usr/local/bin'), { recursive: true });
+      cpSync(kustomize.path, join(dir, 'usr/local/bin/kustomize'));
+      for (const binary of [kustomize.path, join(tools, 'inject-sidecar')])
+        for (const lib of execFileSync('ldd', [binary], { encoding: 'utf8' }).match(/\/\S+/g) ?? []) {
+          mkdirSync(join(dir, dirname(lib)), { recursive: true });
+          cpSync(lib, join(dir, lib), { dereference: true });
+        }
+    });
+    const plugin = parse(
+      parse(readFileSync(join(repo, 'examples/argocd/cmp/plugin.yaml'), 'utf8')).data['plugin.yaml'],
+    );
+    const app = tempCopy(join(repo, 'examples/argocd/cmp/app'));
+    chmodSync(app, 0o755); // the cmp-server's user 999 reads it, as it reads the repository it unpacked
+    const generate = (config: string) =>
+      pod([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--read-only',
+        '--user',
+        '999',
+        '-v',
+        `${tools}:/custom-tools:ro`,
+        '-v',
+        `${app}:/tmp/_cmp_server/app:ro`,
+        '-w',
+        '/tmp/_cmp_server/app',
+        '-e',
+        'PATH=/custom-tools:/usr/local/bin:/usr/bin:/bin',
+        '-e',
+        'ARGOCD_APP_NAME=shop',
+        '-e',
+        `ARGOCD_ENV_INJECT_SIDECAR_CONFIG=${config}`,
+        '--entrypoint',
+        plugin.spec.generate.command[0],
+        'localhost/standin/argocd:test',
+        ...plugin.spec.generate.command.slice(1),
+        ...plugin.spec.generate.args,
+      ]);
+    const r = generate('inject-sidecar.yaml');
+    expect(r.status, r.stderr).toBe(0);
+    expectShop(r.stdout);
+    // No Node in the image: the standalone binary ran.
+    expect(
+      pod([
+        'run',
+        '--rm',
+        '--entrypoint',
+        'sh',
+        'localhost/standin/argocd:test',
+        '-c',
+        'command -v node || echo none',
+      ]).stdout.trim(),
+    ).toBe('none');
+    const missing = generate('no-such-file.yaml');
+    expect(missing.status).not.toBe(0);
+    expect(missing.stdout).toBe('');
   });
 
   it("the tools image's binary reaches Argo CD's repo-server as the example's init container copies it", () => {
