@@ -17,13 +17,17 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/ scripts/
 COPY src/ src/
-# build:sea builds the bundle first, then the standalone binary from it.
-RUN npm run build:sea
+# build:sea builds the bundle first, then the standalone binaries from it (x64 and arm64), named
+# here by Docker's architecture words for the tools stage.
+RUN npm run build:sea && cp dist/inject-sidecar-linux-x64 dist/inject-sidecar-linux-amd64
 
 # For Argo CD's repo-server, which has no Node: an init container copies this binary into a
-# volume the repo-server mounts (examples/argocd).
+# volume the repo-server mounts (examples/argocd). One image per architecture: with
+# `docker buildx build --platform linux/amd64,linux/arm64 --target tools`, one tag serves both and
+# each node pulls its own; TARGETARCH picks the binary (buildx and podman set it).
 FROM ${TOOLS_IMAGE} AS tools
-COPY --from=build /src/dist/inject-sidecar-linux-x64 /inject-sidecar
+ARG TARGETARCH=amd64
+COPY --from=build /src/dist/inject-sidecar-linux-${TARGETARCH} /inject-sidecar
 # Numeric: the kubelet's runAsNonRoot check refuses a user it cannot see is not root (a name).
 USER 65534:65534
 ENTRYPOINT ["/inject-sidecar"]

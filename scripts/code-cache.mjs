@@ -93,18 +93,24 @@ export function programOf(text) {
   return text.slice(text.indexOf(mark) + mark.length).replace(/^\/\//gm, '');
 }
 
-export function cacheFileOf(executable) {
-  return `${executable}.${process.version}-${process.arch}.cache`;
+export function cacheFileOf(executable, arch = process.arch) {
+  return `${executable}.${process.version}-${arch}.cache`;
 }
 
-export function trainCodeCache(executable) {
-  const cache = cacheFileOf(executable);
+/**
+ * Trains the cache with `node`: this Node, or another build of the same version run through a
+ * command prefix (the arm64 Node under qemu-aarch64-static, scripts/build-sea.mjs), whose arch it
+ * names.
+ */
+export function trainCodeCache(executable, { node = [process.execPath], arch = process.arch } = {}) {
+  const cache = cacheFileOf(executable, arch);
+  const [command, ...prefix] = node;
   const dir = mkdtempSync(join(tmpdir(), 'inject-sidecar-cache-'));
   const next = join(dir, 'next.cache');
   try {
     rmSync(cache, { force: true });
     for (const run of trainingRuns(dir)) {
-      const r = spawnSync(process.execPath, [executable, ...run.args], {
+      const r = spawnSync(command, [...prefix, executable, ...run.args], {
         input: run.input,
         env: plainEnv({ INJECT_SIDECAR_WRITE_CODE_CACHE: next }),
       });
@@ -117,7 +123,7 @@ export function trainCodeCache(executable) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const check = spawnSync(process.execPath, [executable, '--version'], {
+  const check = spawnSync(command, [...prefix, executable, '--version'], {
     env: plainEnv({ INJECT_SIDECAR_DEBUG: '1' }),
   });
   if (!String(check.stderr).includes(': accepted'))

@@ -50,7 +50,7 @@ const pod = (args: string[], opts: { input?: string } = {}) => run(podman!, args
 function baseRootfs(dir: string): void {
   for (const d of ['bin', 'etc', 'tmp', 'usr/bin']) mkdirSync(join(dir, d), { recursive: true });
   cpSync(busybox!, join(dir, 'bin/busybox'));
-  for (const applet of ['sh', 'env', 'id', 'cat', 'ls', 'mkdir', 'rm', 'cp', 'mv', 'chmod', 'ln'])
+  for (const applet of ['sh', 'env', 'id', 'cat', 'ls', 'mkdir', 'rm', 'cp', 'mv', 'chmod', 'ln', 'tar', 'gzip'])
     symlinkSync('busybox', join(dir, 'bin', applet));
   symlinkSync('/bin/busybox', join(dir, 'usr/bin/env'));
   writeFileSync(
