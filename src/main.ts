@@ -155,7 +155,15 @@ function copyMessages(messages: string, toTty: boolean): string {
 }
 
 const argv = process.argv.slice(2);
+/** The flag as the parser reads it (after `--` it is an argument); a wrong flag is main's to report. */
+const messagesToTty = (() => {
+  try {
+    return parse(argv).values.messagesToTty;
+  } catch {
+    return false;
+  }
+})();
 main(argv).then((out) => {
-  const stderr = out.stderr + copyMessages(out.stderr, argv.includes('--messages-to-tty'));
+  const stderr = out.stderr + copyMessages(out.stderr, messagesToTty);
   writeAll(2, stderr, () => writeAll(1, out.stdout, () => process.exit(out.exitCode)));
 });
