@@ -47,7 +47,7 @@ interface AppPorts {
 
 /** The one predicate: this object's own kind, namespace and labels are selected by the config. */
 export function isSelected(config: InjectionConfig, w: WorkloadObject): boolean {
-  return !w.kind.foreign && config.kinds.includes(w.kind.kind) && labelsSelected(config, w);
+  return w.kind.selectable && config.kinds.includes(w.kind.kind) && labelsSelected(config, w);
 }
 
 /** Its namespace and labels are selected, whatever its kind. */

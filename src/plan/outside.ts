@@ -9,12 +9,11 @@
 // Each function takes the workloads whose sidecar fronts a port: planned (the render) or as
 // rendered (the audit).
 import type { InjectionConfig } from '../config/schema.js';
-import { labelIndex } from '../objects/label-index.js';
 import type { Canary, ForeignPolicy, Monitor } from '../objects/outside.js';
-import { type IntOrString, resolvePort, type ServicePort } from '../objects/ports.js';
+import { type IntOrString, resolvePort, type ServicePort, serviceTarget } from '../objects/ports.js';
 import { matchesSelector } from '../objects/selector.js';
 import type { ServiceObject } from '../objects/service.js';
-import { objectKey } from '../objects/shape.js';
+import { groupBy, objectKey } from '../objects/shape.js';
 import { declaredAppPorts, podField } from '../objects/workload.js';
 import { count, describeRef, type Result, result } from '../results.js';
 import type { FrontedPort, PlannedWorkload } from './workload.js';
@@ -46,6 +45,8 @@ export function canaryWarnings(canaries: readonly Canary[], fronting: readonly P
 interface ServiceOnAppPort {
   service: ServiceObject;
   bypass: readonly ServicePort[];
+  /** The workloads whose pods it selects. */
+  behind: readonly PlannedWorkload[];
 }
 
 /** Scrapes cut off when the policies stop admitting a fronted app port (replace, generate). */
@@ -91,14 +92,12 @@ export function monitorWarnings(
         continue;
       }
       // A ServiceMonitor names a Service port; only one left on a fronted app port scrapes the app directly.
-      for (const { service, bypass } of services) {
+      for (const { service, bypass, behind } of services) {
         if (!inScope(monitor, service.ref.namespace) || !matchesSelector(monitor.selector, service.labels ?? {}))
           continue;
         const sp = bypass.find((b) => b.name === port || b.port === port);
         if (!sp) continue;
-        const front = fronting
-          .map((p) => frontedAt(p, sp.targetPort ?? sp.port))
-          .find((f): f is FrontedPort => f !== undefined);
+        const front = behind.map((p) => frontedAt(p, serviceTarget(sp))).find((f): f is FrontedPort => f !== undefined);
         if (front)
           cutOff(monitor, field, front.appPort, front.listenPort, `the pods behind ${describeRef(service.ref)}`);
       }
@@ -112,15 +111,11 @@ export function foreignPolicyFindings(
   policies: readonly ForeignPolicy[],
   fronting: readonly PlannedWorkload[],
 ): { policy: ForeignPolicy; over: PlannedWorkload[] }[] {
-  const byNamespace = labelIndex(
-    fronting,
-    (p) => p.workload.ref.namespace,
-    () => ({}),
-  );
+  const byNamespace = groupBy(fronting, (p) => p.workload.ref.namespace ?? '');
   return policies
     .map((policy) => ({
       policy,
-      over: policy.clusterWide ? [...fronting] : byNamespace(policy.ref.namespace, {}),
+      over: policy.clusterWide ? [...fronting] : (byNamespace.get(policy.ref.namespace ?? '') ?? []),
     }))
     .filter((f) => f.over.length > 0);
 }

@@ -148,7 +148,12 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   results.push(...meshPolicyWarnings(meshPolicies, fronting));
   results.push(
     ...canaryWarnings(canaries, fronting),
-    ...monitorWarnings(config, monitors, fronting, servicePlans),
+    ...monitorWarnings(
+      config,
+      monitors,
+      fronting,
+      servicePlans.map((p) => ({ ...p, behind: (pairing.workloadsOf.get(p.service) ?? []).map(plannedAs) })),
+    ),
     ...foreignPolicyWarnings(foreignPolicies, fronting),
   );
   return {

@@ -5,7 +5,7 @@
 import type { ServicePort } from '../objects/ports.js';
 import type { Route } from '../objects/route.js';
 import type { ServiceObject } from '../objects/service.js';
-import { objectKey } from '../objects/shape.js';
+import { groupBy, objectKey } from '../objects/shape.js';
 import { describeRef, type Result, result } from '../results.js';
 import type { RouteSpeaks } from './rewire.js';
 
@@ -38,14 +38,13 @@ export function routeWarnings(routes: readonly Route[], services: readonly Bypas
 
 /** What the routes say they speak to each Service port they send to (an Ingress's backend-protocol). */
 export function spokenByRoutes(routes: readonly Route[]): RouteSpeaks {
-  const said = routes.filter((r) => r.speaks);
-  return (service, sp) => {
-    for (const route of said)
-      for (const backend of route.backends) {
-        const namespace = backend.namespace ?? route.ref.namespace;
-        if (backend.service !== service.ref.name || (namespace ?? '') !== (service.ref.namespace ?? '')) continue;
-        if (backend.port === undefined || backend.port === sp.port || backend.port === sp.name) return route.speaks;
-      }
-    return undefined;
-  };
+  const byService = groupBy(
+    routes.flatMap((route) => (route.speaks ? route.backends.map((backend) => ({ route, backend })) : [])),
+    ({ route, backend }) => objectKey(backend.namespace ?? route.ref.namespace, backend.service),
+  );
+  return (service, sp) =>
+    byService
+      .get(objectKey(service.ref.namespace, service.ref.name))
+      ?.find(({ backend }) => backend.port === undefined || backend.port === sp.port || backend.port === sp.name)?.route
+      .speaks;
 }
