@@ -164,6 +164,17 @@ describe('the commands the README and docs/ show', () => {
   });
 });
 
+describe('docs/presets.md, the Wallarm preset', () => {
+  const page = read('docs/presets.md');
+  it.each([
+    ['the token Secret field', 'spec.wallarm.tokenSecretRef'],
+    ['where the token comes from', 'Settings → API tokens'],
+    ['its usage type', '*Node deployment*'],
+    ['that the Secret must be in each namespace', "The Secret must exist in each injected workload's namespace"],
+    ['the node group', 'spec.wallarm.group'],
+  ])('says %s', (_, text) => expect(page).toContain(text));
+});
+
 describe('the README', () => {
   it('fits its job: at most 250 lines', () => expect(read('README.md').split('\n').length).toBeLessThanOrEqual(250));
 });

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { corpus, haveCorpus } from './corpus.js';
 import { type Fetched, helm, kustomize5 } from './fetched.js';
 import { dist, fn, objectsOf, repo, run } from './tools.js';
@@ -155,6 +155,22 @@ function atTerminal(route: Route, args: string[]): { status: number | null; scre
 }
 
 const BAD_PORT = 'invalid config: a port is 1 to 65535 (field spec.ports[0].listenPort)';
+
+describe('dist/helm-plugin/plugin.yaml', () => {
+  it('is a Helm 4 post-renderer plugin that runs the executable beside it, with the messages on the terminal', () => {
+    const plugin = parse(readFileSync(join(dist, 'helm-plugin/plugin.yaml'), 'utf8'));
+    expect(plugin).toMatchObject({
+      apiVersion: 'v1',
+      type: 'postrenderer/v1',
+      name: 'inject-sidecar',
+      runtime: 'subprocess',
+    });
+    expect(plugin.runtimeConfig.platformCommand).toEqual([
+      { command: '${HELM_PLUGIN_DIR}/inject-sidecar', args: ['--messages-to-tty'] },
+    ]);
+    expect(readFileSync(join(dist, 'helm-plugin/inject-sidecar'))).toEqual(readFileSync(fn));
+  });
+});
 
 for (const route of routes) {
   describe.skipIf(!route.tool || !haveCorpus)(route.name, () => {

@@ -50,7 +50,23 @@ const pod = (args: string[], opts: { input?: string } = {}) => run(podman!, args
 function baseRootfs(dir: string): void {
   for (const d of ['bin', 'etc', 'tmp', 'usr/bin']) mkdirSync(join(dir, d), { recursive: true });
   cpSync(busybox!, join(dir, 'bin/busybox'));
-  for (const applet of ['sh', 'env', 'id', 'cat', 'ls', 'mkdir', 'rm', 'cp', 'mv', 'chmod', 'ln', 'tar', 'gzip'])
+  for (const applet of [
+    'sh',
+    'env',
+    'id',
+    'cat',
+    'ls',
+    'mkdir',
+    'rm',
+    'cp',
+    'mv',
+    'chmod',
+    'ln',
+    'tar',
+    'gzip',
+    'head',
+    'od',
+  ])
     symlinkSync('busybox', join(dir, 'bin', applet));
   symlinkSync('/bin/busybox', join(dir, 'usr/bin/env'));
   writeFileSync(
@@ -92,6 +108,25 @@ function importImage(name: string, fill: (dir: string) => void): void {
   if (r.status !== 0) throw new Error(`podman import ${name}: ${r.stderr}`);
 }
 
+/** podman build of one stage of the real Dockerfile, from the stand-in base images. */
+const buildArgs = (target: string, tag: string, more: string[] = []) => [
+  'build',
+  '--network',
+  'host',
+  '--build-arg',
+  'BUILD_IMAGE=localhost/standin/node:test',
+  '--build-arg',
+  'FUNCTION_IMAGE=localhost/standin/node:test',
+  '--build-arg',
+  'TOOLS_IMAGE=localhost/standin/busybox:test',
+  ...more,
+  '--target',
+  target,
+  '-t',
+  tag,
+  repo,
+];
+
 let built = false;
 let skipNote = '';
 beforeAll(() => {
@@ -99,27 +134,11 @@ beforeAll(() => {
   try {
     importImage('localhost/standin/busybox:test', baseRootfs);
     importImage('localhost/standin/node:test', nodeRootfs);
-    const args = (target: string, tag: string) => [
-      'build',
-      '--network',
-      'host',
-      '--build-arg',
-      'BUILD_IMAGE=localhost/standin/node:test',
-      '--build-arg',
-      'FUNCTION_IMAGE=localhost/standin/node:test',
-      '--build-arg',
-      'TOOLS_IMAGE=localhost/standin/busybox:test',
-      '--target',
-      target,
-      '-t',
-      tag,
-      repo,
-    ];
     for (const [target, tag] of [
       ['function', IMAGE],
       ['tools', TOOLS_IMAGE],
     ] as const) {
-      const r = pod(args(target, tag));
+      const r = pod(buildArgs(target, tag));
       if (r.status !== 0) throw new Error(`podman build --target ${target}: ${r.stderr.slice(-2000)}`);
     }
     built = true;
@@ -143,6 +162,27 @@ it.each([
   ['0', false],
   ['', false],
 ])('the runAsNonRoot check: USER %j runs: %s', (user, runs) => expect(kubeletAllowsRunAsNonRoot(user)).toBe(runs));
+
+/** An Argo CD example's init container, as its patch writes it: the tools image copies its binary into a fresh volume. */
+function initContainerCopy(example: string) {
+  const patch = parse(readFileSync(join(repo, example, 'argocd-repo-server-patch.yaml'), 'utf8'));
+  const [cmd, ...args]: string[] = patch.spec.template.spec.initContainers[0].command;
+  const tools = mkdtempSync(join(work, 'custom-tools-'));
+  chmodSync(tools, 0o777);
+  const copied = pod([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '-v',
+    `${tools}:/custom-tools`,
+    '--entrypoint',
+    cmd!,
+    TOOLS_IMAGE,
+    ...args,
+  ]);
+  return { tools, copied };
+}
 
 const golden = (name: string) => readFileSync(join(repo, 'test/expected', name), 'utf8');
 const needsImage = () => {
@@ -242,21 +282,7 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     if (!needsImage()) return;
     const kustomize = kustomize5('sid');
     if (!kustomize) return;
-    const tools = mkdtempSync(join(work, 'cmp-tools-'));
-    chmodSync(tools, 0o777);
-    const copy = pod([
-      'run',
-      '--rm',
-      '--network',
-      'none',
-      '-v',
-      `${tools}:/custom-tools`,
-      '--entrypoint',
-      'cp',
-      TOOLS_IMAGE,
-      '/inject-sidecar',
-      '/custom-tools/inject-sidecar',
-    ]);
+    const { tools, copied: copy } = initContainerCopy('examples/argocd/cmp');
     expect(copy.status, copy.stderr).toBe(0);
     importImage('localhost/standin/argocd:test', (dir) => {
       baseRootfs(dir);
@@ -324,27 +350,33 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     expect(missing.stdout).toBe('');
   });
 
+  // buildx builds the tools stage once per platform with TARGETARCH set; here, the arm64 one's
+  // binary is checked by its ELF header (the stand-in base is amd64, and nothing runs it).
+  it('the tools stage takes the binary of TARGETARCH: arm64 gives the aarch64 executable', () => {
+    if (!needsImage()) return;
+    const tag = 'localhost/inject-sidecar-tools:test-arm64';
+    const b = pod(buildArgs('tools', tag, ['--build-arg', 'TARGETARCH=arm64']));
+    expect(b.status, b.stderr.slice(-2000)).toBe(0);
+    const header = pod([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--entrypoint',
+      'sh',
+      tag,
+      '-c',
+      'head -c 20 /inject-sidecar | od -An -tx1',
+    ]);
+    expect(header.stdout.replace(/\s+/g, ' ').trim()).toMatch(/^7f 45 4c 46 .* b7 00$/); // ELF, e_machine 183 (aarch64)
+  });
+
   it("the tools image's binary reaches Argo CD's repo-server as the example's init container copies it", () => {
     if (!needsImage()) return;
     const user = pod(['image', 'inspect', '--format', '{{.Config.User}}', TOOLS_IMAGE]).stdout.trim();
     expect(user).toBe('65534:65534');
     expect(kubeletAllowsRunAsNonRoot(user)).toBe(true);
-    const patch = readFileSync(join(repo, 'examples/argocd/repo-server/argocd-repo-server-patch.yaml'), 'utf8');
-    const [cmd, ...args]: string[] = JSON.parse(/command: (\[.*\])/.exec(patch)![1]!.replace(/([\w/.-]+)/g, '"$1"'));
-    const tools = mkdtempSync(join(work, 'custom-tools-'));
-    chmodSync(tools, 0o777);
-    const r = pod([
-      'run',
-      '--rm',
-      '--network',
-      'none',
-      '-v',
-      `${tools}:/custom-tools`,
-      '--entrypoint',
-      cmd!,
-      TOOLS_IMAGE,
-      ...args,
-    ]);
+    const { tools, copied: r } = initContainerCopy('examples/argocd/repo-server');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     // The repo-server runs it (glibc, no Node); here, the host does.

@@ -157,6 +157,37 @@ describe('a selection that comes to nothing', () => {
   });
 });
 
+describe('pods of a kind the function does not know (a CloneSet beside the Deployment)', () => {
+  const dir = join(repo, 'fixtures/foreign-pod-template-kinds');
+  const policy = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{ports: [{port: 8080}]}]
+`;
+  const input = readFileSync(join(dir, 'input.yaml'), 'utf8') + policy;
+  const replace = readFileSync(join(dir, 'config.yaml'), 'utf8').replace(
+    /^ {2}ports:/m,
+    '  networkPolicies: replace\n  ports:',
+  );
+  it("count in the policy plan: replace keeps the app port the CloneSet's pods still serve on", () => {
+    const out = runStream(replace, 'config.yaml', input);
+    expect(out.stderr).toContain(
+      'NetworkPolicy web: ingress[0] keeps app port 8080: the policy also selects pods without the sidecar',
+    );
+  });
+  it('count in the audit: the Service left over them is a path', () => {
+    const rendered = runStream(replace, 'config.yaml', input).stdout;
+    const audit = runStream(replace, 'config.yaml', rendered, { audit: true });
+    expect(audit.exitCode).toBe(1);
+    expect(audit.stderr).toContain(
+      'inject-sidecar: error: Service web: port 80 still targets app port 8080 of Deployment web',
+    );
+  });
+});
+
 describe('strict', () => {
   const typo = config({ selector: { matchLabels: { waf: 'enabeld' } } });
   const failsWith = (out: ReturnType<typeof runStream>, why: string) => {
