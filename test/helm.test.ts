@@ -166,7 +166,7 @@ describe('dist/helm-plugin/plugin.yaml', () => {
       runtime: 'subprocess',
     });
     expect(plugin.runtimeConfig.platformCommand).toEqual([
-      { command: '${HELM_PLUGIN_DIR}/inject-sidecar', args: ['--messages-to-tty'] },
+      { command: `\${HELM_PLUGIN_DIR}/inject-sidecar`, args: ['--messages-to-tty'] },
     ]);
     expect(readFileSync(join(dist, 'helm-plugin/inject-sidecar'))).toEqual(readFileSync(fn));
   });
