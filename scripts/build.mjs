@@ -11,7 +11,7 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, 
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { trainCodeCache } from './code-cache.mjs';
+import { cacheFileOf, checkCodeCache, trainCodeCache } from './code-cache.mjs';
 
 const builtins = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
 /**
@@ -43,7 +43,7 @@ const cli = await build({
   write: false,
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   // A script, not a module: the loader compiles it with vm.Script.
   format: 'iife',
   minify: process.env.INJECT_SIDECAR_UNMINIFIED !== '1',
@@ -72,7 +72,8 @@ chmodSync('dist/inject-sidecar', 0o755);
 // its ES module loader for an extensionless file, which costs more than the run (see bench/README.md).
 // The file does not need it: copied elsewhere it runs either way.
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
-trainCodeCache('dist/inject-sidecar');
+trainCodeCache([process.execPath, 'dist/inject-sidecar'], cacheFileOf('dist/inject-sidecar'));
+checkCodeCache([process.execPath, 'dist/inject-sidecar']);
 
 // The Helm 4 post-renderer plugin (docs/routes.md): Helm 4 takes only a plugin as a post-renderer,
 // `helm plugin install dist/helm-plugin`. Self-contained: the executable and its code cache, copied.
@@ -99,7 +100,7 @@ runtimeConfig:
 
 // The library (README: Library): ESM and CommonJS, with yaml and zod inside, nothing required at
 // run time. The kpt-functions adapter imports the library's own file and the SDK, both left out.
-const lib = { bundle: true, platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
+const lib = { bundle: true, platform: 'node', target: 'node22', legalComments: 'none', logLevel: 'warning' };
 const siblingLibrary = (ext) => ({
   name: 'sibling-library',
   setup(b) {

@@ -1,6 +1,7 @@
-// V8's code cache for dist/inject-sidecar (scripts/loader.js reads it): made by this very Node
-// (process.execPath), so it matches the Node that builds and tests the package, the container
-// image's build and the single executable, which embeds this Node.
+// V8's code cache, made by the Node that will run it: this Node for dist/inject-sidecar, beside it
+// (npm run build; scripts/loader.js reads it), the function image's own Node (the Dockerfile), and
+// each single executable itself (scripts/build-sea.mjs): from Node 22 a single executable's Node
+// refuses a cache that a plain `node` of the same version made.
 //
 // A cache holds the functions compiled before it is written, so it is trained: each run below
 // loads the cache the previous run wrote and writes a fuller one, until every entry path (a
@@ -8,7 +9,7 @@
 // V8 checks a cache against its own version, the source's length and the V8 flags; the build
 // then proves, in a fresh process started as kustomize and kpt start it, that V8 accepts it.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -93,26 +94,32 @@ export function programOf(text) {
   return text.slice(text.indexOf(mark) + mark.length).replace(/^\/\//gm, '');
 }
 
-export function cacheFileOf(executable, arch = process.arch) {
-  return `${executable}.${process.version}-${arch}.cache`;
+/** The cache file the loader reads beside `executable` under one Node (its version, `v26.12.1`) and arch. */
+export function cacheFileOf(executable, version = process.version, arch = process.arch) {
+  return `${executable}.${version}-${arch}.cache`;
 }
 
 /**
- * Trains the cache with `node`: this Node, or another build of the same version run through a
- * command prefix (the arm64 Node under qemu-aarch64-static, scripts/build-sea.mjs), whose arch it
- * names.
+ * Trains a code cache into `cache` by running `command` (the program and its arguments before the
+ * run's own) through every training run. Each run reads the cache the previous one wrote (the
+ * loader from beside the executable, which is `cache`; the single executable from
+ * INJECT_SIDECAR_READ_CODE_CACHE) and writes a fuller one (INJECT_SIDECAR_WRITE_CODE_CACHE).
+ * `command` is the Node that will run the cache: this one, another version's, the arm64 one under
+ * qemu-aarch64-static, or a single executable, which embeds its own.
  */
-export function trainCodeCache(executable, { node = [process.execPath], arch = process.arch } = {}) {
-  const cache = cacheFileOf(executable, arch);
-  const [command, ...prefix] = node;
+export function trainCodeCache(command, cache) {
+  const [program, ...prefix] = command;
   const dir = mkdtempSync(join(tmpdir(), 'inject-sidecar-cache-'));
   const next = join(dir, 'next.cache');
   try {
     rmSync(cache, { force: true });
     for (const run of trainingRuns(dir)) {
-      const r = spawnSync(command, [...prefix, executable, ...run.args], {
+      const r = spawnSync(program, [...prefix, ...run.args], {
         input: run.input,
-        env: plainEnv({ INJECT_SIDECAR_WRITE_CODE_CACHE: next }),
+        env: plainEnv({
+          INJECT_SIDECAR_WRITE_CODE_CACHE: next,
+          ...(existsSync(cache) ? { INJECT_SIDECAR_READ_CODE_CACHE: cache } : {}),
+        }),
       });
       if (r.status !== run.status)
         throw new Error(
@@ -123,15 +130,23 @@ export function trainCodeCache(executable, { node = [process.execPath], arch = p
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const check = spawnSync(command, [...prefix, executable, '--version'], {
+}
+
+/** V8 accepts the cache in a fresh process started as kustomize and kpt start one: `command --version`. */
+export function checkCodeCache(command) {
+  const [program, ...prefix] = command;
+  const check = spawnSync(program, [...prefix, '--version'], {
     env: plainEnv({ INJECT_SIDECAR_DEBUG: '1' }),
+    encoding: 'utf8',
   });
-  if (!String(check.stderr).includes(': accepted'))
-    throw new Error(`V8 does not accept the code cache it just made: ${check.stderr}`);
+  if (check.status !== 0 || !check.stderr.includes(': accepted'))
+    throw new Error(`${command.join(' ')} does not run with its code cache: ${check.stderr}`);
 }
 
 // `node scripts/code-cache.mjs FILE`: the container image trains the cache with its own Node.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  if (!process.argv[2]) throw new Error('usage: node code-cache.mjs dist/inject-sidecar');
-  trainCodeCache(process.argv[2]);
+  const executable = process.argv[2];
+  if (!executable) throw new Error('usage: node code-cache.mjs dist/inject-sidecar');
+  trainCodeCache([process.execPath, executable], cacheFileOf(executable));
+  checkCodeCache([process.execPath, executable]);
 }

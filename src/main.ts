@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<RunOutput> {
   }
   const { values, positionals } = parsed;
   if (values.help) return say(HELP);
-  if (values.version) return say(`${version}\n`);
+  if (values.version) return say(`inject-sidecar ${version} (node ${process.version})\n`);
   if (positionals.length > 1) return fail('expected at most one argument (the config file); see --help');
   // Loaded only for a run: --help, --version and a wrong flag never initialise yaml or the schemas.
   const { runResourceList, runStream } = await import('./run.js');

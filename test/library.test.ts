@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { helm } from './fetched.js';
-import { expectShop, fn, objectsOf, repo, run } from './tools.js';
+import { expectShop, fn, objectsOf, repo, run, versionLine } from './tools.js';
 
 const manifests = readFileSync(join(repo, 'examples/kustomize/manifests.yaml'), 'utf8');
 const config = parse(readFileSync(join(repo, 'examples/kustomize/waf.yaml'), 'utf8'));
@@ -92,7 +92,7 @@ describe('the packed library in an empty project', () => {
       encoding: 'utf8',
       env: { ...process.env, INJECT_SIDECAR_DEBUG: '1' },
     });
-    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version);
+    expect(r.stdout).toBe(versionLine());
     expect(r.stderr).toMatch(/code cache .*node_modules\/inject-sidecar\/dist\/inject-sidecar\..*\.cache: accepted/);
   });
 

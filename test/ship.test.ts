@@ -1,6 +1,7 @@
 // Where users run it: Argo CD (repo-server and CMP), the standalone binary with no Node, the
 // container image's final stage, and the repository as a kpt package (the npm package is in
 // library.test.ts).
+
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -19,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { canRunArm64, QEMU_ARM64, SHIPPED, SUPPORTED } from '../scripts/runtime.mjs';
 import {
   expectClean,
   expectShop,
@@ -30,6 +32,7 @@ import {
   snapshot,
   tempCopy,
   tool,
+  versionLine,
 } from './tools.js';
 
 const sea = join(repo, 'dist/inject-sidecar-linux-x64');
@@ -76,7 +79,7 @@ describe('the executable runs wherever it is copied', () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(expected);
       const version = spawnSync(copy, ['--version'], { cwd: elsewhere, encoding: 'utf8' });
-      expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version);
+      expect(version.stdout).toBe(versionLine(binary === 'dist/inject-sidecar' ? process.version : `v${SHIPPED}`));
     });
   }
 });
@@ -85,7 +88,7 @@ describe('standalone binary (Node SEA)', () => {
   it('runs with no node on PATH', () => {
     const empty = toolDir({});
     const r = spawnSync(sea, ['--version'], { env: { PATH: empty }, encoding: 'utf8' });
-    expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version}\n`);
+    expect(r.stdout).toBe(versionLine(`v${SHIPPED}`));
     const out = spawnSync(sea, [], { env: { PATH: empty }, input: emptyList, encoding: 'utf8' });
     expectClean(out.stderr);
     expect(out.status).toBe(0);
@@ -95,9 +98,9 @@ describe('standalone binary (Node SEA)', () => {
 
 describe('standalone binary for arm64 (Node SEA), run under qemu', () => {
   // Argo CD's images are multi-arch. Debian's qemu-user-static runs the arm64 binary here, with the
-  // arm64 C and C++ libraries from libc6-arm64-cross and libstdc++6-arm64-cross (.ci/run).
-  const qemu = ['/usr/bin/qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu'];
-  const canRun = existsSync(qemu[0]!) && existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6');
+  // arm64 C, C++ and atomics libraries from Debian's cross packages (.ci/run).
+  const qemu = QEMU_ARM64;
+  const canRun = canRunArm64();
   if (!canRun && inCI) throw new Error('qemu-user-static and the arm64 cross libraries are required under CI=true');
   const arm64 = join(repo, 'dist/inject-sidecar-linux-arm64');
   it('is an aarch64 executable', () => {
@@ -235,12 +238,16 @@ describe('container image, final stage', () => {
   it('is a small Node stage running as nobody (a numeric user) with OCI labels', () => {
     expect(final).toMatch(/^\nFROM \$\{FUNCTION_IMAGE\} AS function/);
     // The public base images are the defaults; a build argument may name a stand-in.
-    expect(dockerfile).toMatch(/^ARG FUNCTION_IMAGE=node:\d+-alpine$/m);
-    expect(dockerfile).toMatch(/^ARG BUILD_IMAGE=node:\d+-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^ARG FUNCTION_IMAGE=node:\$\{NODE_VERSION\}-alpine$/m);
+    expect(dockerfile).toMatch(/^ARG BUILD_IMAGE=node:\$\{NODE_VERSION\}-trixie-slim$/m);
     expect(dockerfile).toMatch(/^ARG TOOLS_IMAGE=busybox:[\d.]+$/m);
     expect(final).toMatch(/^USER 65534:65534$/m);
     expect(final).toMatch(/org\.opencontainers\.image\.title="inject-sidecar"/);
     expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
+  });
+  it('bases the Node stages on the shipped Node release, a supported line', () => {
+    expect(/^ARG NODE_VERSION=(\S+)$/m.exec(dockerfile)?.[1]).toBe(SHIPPED);
+    expect(SUPPORTED).toContain(SHIPPED);
   });
   it("names the package's version, wherever it names one", () => {
     const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));

@@ -11,6 +11,10 @@ export const dist = join(repo, 'dist');
 export const fn = join(dist, 'inject-sidecar');
 export const inCI = process.env.CI === 'true';
 
+export const packageVersion: string = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version;
+/** What --version prints under a Node of `node` (`v26.12.1`): the machine's own by default. */
+export const versionLine = (node = process.version) => `inject-sidecar ${packageVersion} (node ${node})\n`;
+
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   const r = spawnSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8', env });
   return r.status === 0 ? r.stdout.trim() : undefined;
