@@ -26,7 +26,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { nodeOf, SHIPPED } from '../scripts/runtime.mjs';
 import { kustomize5 } from './fetched.js';
@@ -149,7 +149,10 @@ beforeAll(() => {
   try {
     importImage('localhost/standin/busybox:test', baseRootfs);
     importImage('localhost/standin/node:test', nodeRootfs);
+    // The build stage is tagged too, so its layers (npm ci) stay a cache for the next run when the
+    // dangling images are pruned after this one.
     for (const [target, tag] of [
+      ['build', 'localhost/inject-sidecar-build:test'],
       ['function', IMAGE],
       ['tools', TOOLS_IMAGE],
     ] as const) {
@@ -163,6 +166,13 @@ beforeAll(() => {
     console.warn(`skipping the container image tests: ${skipNote}`);
   }
 }, 600_000);
+
+// Each run's images replace the last run's under the same tags; the replaced ones are left dangling
+// (untagged, nothing built on them), about 1.5 GB a run. Removed here, so a machine that runs the
+// suite every day does not fill up.
+afterAll(() => {
+  if (!missing.length) pod(['image', 'prune', '--force']);
+}, 120_000);
 
 /**
  * The kubelet's runAsNonRoot check on an image's USER when the pod sets no runAsUser: a name cannot
