@@ -44,7 +44,7 @@ function presetOf(spec: z.output<typeof sidecarInjectionSchema>['spec']): Preset
   const { listenPort, appProtocol = 'http' } = spec.ports[0]!;
   const preset =
     spec.preset === 'wallarm'
-      ? wallarm(listenPort, spec.wallarm, appProtocol)
+      ? wallarm(listenPort, spec.wallarm, appProtocol, spec.container.image)
       : modsecurityCrs(listenPort, spec.modsecurity, appProtocol);
   const problems = [...preset.problems];
   // The Wallarm token comes from a Secret only: an env entry may not put it back inline.

@@ -149,6 +149,9 @@ const spec = z
     preset: optional(z.enum(PRESETS, { error: `preset is one of ${PRESETS.join(', ')}` })),
     wallarm: optional(
       z.strictObject({
+        version: optional(
+          z.string().check(z.regex(/^\d+\.\d+\.\d+$/, 'version is a Wallarm node release, such as 7.1.0')),
+        ),
         group: optional(z.string().check(z.minLength(1))),
         tokenSecretRef: optional(
           z.strictObject({ name: z.string().check(z.minLength(1)), key: z.string().check(z.minLength(1)) }),
@@ -156,6 +159,7 @@ const spec = z
         apiHost: optional(z.string().check(z.minLength(1))),
         mode: optional(z.enum(['monitoring', 'block', 'safe_blocking', 'off'])),
         slabAllocArena: optional(z.number().check(z.positive())),
+        apiFirewall: optional(z.boolean()),
       }),
     ),
     modsecurity: optional(

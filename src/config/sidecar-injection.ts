@@ -80,11 +80,13 @@ export type SidecarInjection = {
     preset?: 'wallarm' | 'modsecurity-crs' | undefined;
     wallarm?:
       | {
+          version?: string | undefined;
           group?: string | undefined;
           tokenSecretRef?: { name: string; key: string } | undefined;
           apiHost?: string | undefined;
           mode?: 'monitoring' | 'block' | 'safe_blocking' | 'off' | undefined;
           slabAllocArena?: number | undefined;
+          apiFirewall?: boolean | undefined;
         }
       | undefined;
     modsecurity?:
