@@ -4,7 +4,7 @@
 // It runs wherever it is copied: Node reads an extensionless file as CommonJS or as an ES module
 // depending on the nearest package.json ("type": "module" makes it ESM, where `require` does not
 // exist). So the file uses neither module system: it is bundled as CommonJS, and each Node
-// built-in it needs comes from process.getBuiltinModule (Node 20.16+), not from `require`. A
+// built-in it needs comes from process.getBuiltinModule (Node 20.16+, 22.3+), not from `require`. A
 // test copies it alone, into an ESM package and into a CommonJS package.
 
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
