@@ -98,9 +98,9 @@ describe('config validation: each error names its field', () => {
       'wrong apiVersion',
       (c) => (c.apiVersion = 'v1'),
       'apiVersion',
-      'invalid config: must be inject-sidecar.dev/v1alpha1',
+      'invalid config: "v1": must be inject-sidecar.dev/v1alpha1',
     ],
-    ['wrong kind', (c) => (c.kind = 'Sidecar'), 'kind', 'invalid config: must be SidecarInjection'],
+    ['wrong kind', (c) => (c.kind = 'Sidecar'), 'kind', 'invalid config: "Sidecar": must be SidecarInjection'],
     [
       'missing image',
       (c) => delete (c.spec.container as Record<string, unknown>).image,
@@ -153,7 +153,7 @@ describe('config validation: each error names its field', () => {
       'bad protocol',
       (c) => (c.spec.ports[0]!.protocol = 'HTTP'),
       'spec.ports[0].protocol',
-      'invalid config: Invalid option: expected one of "TCP"|"UDP"|"SCTP"',
+      'invalid config: "HTTP" is not one of TCP, UDP, SCTP',
     ],
     [
       'namespaces not a list',
@@ -165,7 +165,7 @@ describe('config validation: each error names its field', () => {
       'unknown kind, with the allowed ones',
       (c) => ((c.spec as Record<string, unknown>).kinds = ['Deployment', 'Knative']),
       'spec.kinds[1]',
-      'invalid config: a kind is one of Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod, Rollout',
+      'invalid config: "Knative": a kind is one of Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod, Rollout',
     ],
     [
       'no kinds',
@@ -262,7 +262,7 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
     [
       { name: 'waf', image: 'w', listenPort: '8443', imag: 'x' },
       'data.imag',
-      'unknown ConfigMap key imag; known keys are selector, namespaces, defaultNamespace, name, image, appPort, listenPort, portName, protocol, networkPolicies, mode, kinds, native, strict',
+      'unknown ConfigMap key imag; did you mean image? Known keys are selector, namespaces, defaultNamespace, name, image, appPort, listenPort, portName, protocol, networkPolicies, mode, kinds, native, strict, runAsUser',
     ],
     [
       { name: 'waf', image: 'w', listenPort: '8443', selector: 'a in b' },
@@ -272,7 +272,7 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
     [
       { name: 'waf', image: 'w', listenPort: '8443', kinds: 'Deployment,Knative' },
       'data.kinds',
-      'invalid config: a kind is one of Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod, Rollout',
+      'invalid config: "Knative": a kind is one of Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod, Rollout',
     ],
     [
       { name: 'waf', image: 'w', listenPort: '8443', native: 'yes' },

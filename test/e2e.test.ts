@@ -414,3 +414,64 @@ describe('the CLI', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('examples/log-shipper: volumes, a shared directory, a pull Secret and an override', () => {
+  const kustomize = tool('kustomize');
+  const kpt = tool('kpt');
+  /** Each Deployment's pod spec, by name. */
+  const pods = (text: string) =>
+    new Map(
+      objectsOf(text)
+        .filter((o) => o.kind === 'Deployment')
+        .map((o) => [o.metadata.name as string, o.spec.template.spec]),
+    );
+  const expectShipped = (text: string) => {
+    const byName = pods(text);
+    for (const name of ['storefront', 'orders']) {
+      const pod = byName.get(name)!;
+      const shipper = pod.containers.find((c: { name: string }) => c.name === 'log-shipper');
+      const app = pod.containers.find((c: { name: string }) => c.name === name);
+      expect(
+        pod.volumes.map((v: { name: string }) => v.name),
+        name,
+      ).toContain('app-logs');
+      expect(app.volumeMounts).toContainEqual({ name: 'app-logs', mountPath: '/var/log/app' });
+      expect(shipper.volumeMounts).toEqual([{ name: 'app-logs', mountPath: '/var/log/app', readOnly: true }]);
+      expect(pod.imagePullSecrets, name).toEqual([{ name: 'registry-example-com' }]);
+      const level = shipper.env.find((e: { name: string }) => e.name === 'FLB_LOG_LEVEL').value;
+      expect(level, name).toBe(name === 'orders' ? 'debug' : 'info');
+    }
+    expect(byName.get('cache').containers).toHaveLength(1);
+    expect(byName.get('cache').volumes).toBeUndefined();
+  };
+  it.skipIf(!kustomize)('the README command: standalone kustomize', () => {
+    const r = run(kustomize!, ['build', '--enable-alpha-plugins', '--enable-exec', 'examples/log-shipper']);
+    expect(r.status, r.stderr).toBe(0);
+    expectClean(r.stderr);
+    golden('log-shipper-kustomize.yaml', r.stdout);
+    expectShipped(r.stdout);
+  });
+  it.skipIf(!kpt)('the README command: kpt fn render, twice; then deselected, the files are back as written', () => {
+    const dir = tempCopy(join(repo, 'examples/log-shipper'));
+    const first = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+    expect(first.status, first.stderr).toBe(0);
+    const rendered = readFileSync(join(dir, 'manifests.yaml'), 'utf8');
+    golden('log-shipper-kpt.yaml', rendered);
+    expectShipped(rendered);
+    const before = snapshot(dir);
+    const second = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+    expect(second.status, second.stderr).toBe(0);
+    expect(snapshot(dir)).toEqual(before);
+    // Nothing selected any more: every part the injection brought goes, the user's stay.
+    const config = join(dir, 'logs.yaml');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace('logs: ship\n  container', 'logs: nothing\n  container'),
+    );
+    const third = run(kpt!, ['fn', 'render', dir, '--allow-exec'], { env: pathWithDist() });
+    expect(third.status, third.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'manifests.yaml'), 'utf8')).toBe(
+      readFileSync(join(repo, 'examples/log-shipper/manifests.yaml'), 'utf8'),
+    );
+  });
+});

@@ -29,7 +29,7 @@ function configFile(name: string, matchLabels: Record<string, string>, more: Obj
       selector: { matchLabels },
       // Pod and Job too: the hooks are of kinds the config selects, and must be left alone anyway.
       kinds: ['Deployment', 'Pod', 'Job'],
-      container: { name: 'waf', image: 'nginx:1.27' },
+      container: { name: 'waf', image: 'nginxinc/nginx-unprivileged:1.27', securityContext: { runAsUser: 101 } },
       ports: [{ appPort: 'http', listenPort: 8443 }],
       ...more,
     },

@@ -32,6 +32,8 @@ export function workload(
     podAnnotations: {},
     containers: opts.containers ?? [{ name: 'app', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }],
     initContainers: [],
+    volumes: [],
+    imagePullSecrets: [],
     statuses: {},
   };
 }

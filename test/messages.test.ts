@@ -18,7 +18,7 @@ const config = (spec: Record<string, unknown> = {}) =>
     metadata: { name: 'waf' },
     spec: {
       selector: { matchLabels: { waf: 'enabled' } },
-      container: { name: 'waf', image: 'wallarm/node:4.10' },
+      container: { name: 'waf', image: 'wallarm/node:4.10', securityContext: { runAsUser: 100 } },
       ports: [{ listenPort: 8443 }],
       ...spec,
     },

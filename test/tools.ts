@@ -56,6 +56,7 @@ export const KPT_EVAL_ARGS = [
   'selector=waf=enabled',
   'name=waf',
   'image=wallarm/node:4.10',
+  'runAsUser=100',
   'listenPort=8443',
   'portName=waf-http',
 ];

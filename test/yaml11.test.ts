@@ -52,7 +52,7 @@ const config = (env: { name: string; value: string }[]) =>
     metadata: { name: 'waf' },
     spec: {
       selector: { matchLabels: { waf: 'enabled' } },
-      container: { name: 'waf', image: 'example/waf:1', env },
+      container: { name: 'waf', image: 'example/waf:1', env, securityContext: { runAsUser: 101 } },
       ports: [{ appPort: 8080, listenPort: 8443 }],
     },
   });

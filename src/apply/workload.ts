@@ -21,6 +21,7 @@ import {
   nameOf,
   seqAt,
 } from './nodes.js';
+import { applyPodParts, checkPodParts, podPartsChanges } from './pod-parts.js';
 
 const listPath = (w: Workload, native: boolean) => [
   ...w.kind.podTemplatePath,
@@ -39,7 +40,8 @@ export function workloadEdit(wp: WorkloadPlan): Edit | undefined {
   const quote = unchanged && holdsYaml11Ambiguity(sidecar);
   const sidecarChanges = (sidecar !== undefined || current !== undefined) && !(stays && unchanged);
   const annotations = annotationChanges(w.current.podAnnotations, wp.podAnnotations);
-  if (!sidecarChanges && !quote && Object.keys(annotations).length === 0) return undefined;
+  const parts = podPartsChanges(w, wp.parts);
+  if (!sidecarChanges && !quote && Object.keys(annotations).length === 0 && parts.length === 0) return undefined;
   const templatePath = w.kind.podTemplatePath;
   return {
     about: w,
@@ -57,6 +59,7 @@ export function workloadEdit(wp: WorkloadPlan): Edit | undefined {
           putSidecar(doc, object, w, slot, node);
         }
       }
+      applyPodParts(doc, object, w, parts);
       editAnnotations(doc, object, [...templatePath, 'metadata'], annotations, w);
     },
     check(read) {
@@ -73,10 +76,13 @@ export function workloadEdit(wp: WorkloadPlan): Edit | undefined {
         if (wanted && list[slot!.index] !== found[0]) return fieldOf(listPath(w, native));
         if (wanted && !sameData(found[0], JSON.parse(JSON.stringify(sidecar)))) return fieldOf(listPath(w, native));
       }
-      return annotationsDiffer(
-        read([...templatePath, 'metadata', 'annotations']),
-        annotations,
-        fieldOf([...templatePath, 'metadata']),
+      return (
+        checkPodParts(read, parts) ??
+        annotationsDiffer(
+          read([...templatePath, 'metadata', 'annotations']),
+          annotations,
+          fieldOf([...templatePath, 'metadata']),
+        )
       );
     },
   };

@@ -1,11 +1,11 @@
 // Reads the function config in either form, a SidecarInjection or the flat ConfigMap that `kpt fn
 // eval -- key=value` sends. Every problem is reported at once, each at its field, so a config with
 // three typos takes one run to fix.
-import type { Container } from 'kubernetes-types/core/v1.js';
+import type { Container, Volume, VolumeMount } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type * as z from 'zod/mini';
 import { parseSelectorString } from '../objects/selector.js';
-import { issueResults } from '../objects/shape.js';
+import { closest, issueResults } from '../objects/shape.js';
 import { problem, ResultsError, result } from '../results.js';
 import { mergeContainer } from './presets/merge.js';
 import { modsecurityCrs, type Preset, wallarm } from './presets/presets.js';
@@ -28,8 +28,12 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
     container: preset
       ? mergeContainer(preset.container, spec.container as Partial<Container>)
       : (spec.container as Container),
-    ...(preset ? { boundPorts: preset.boundPorts } : {}),
+    ...(preset ? { preset: spec.preset, boundPorts: preset.boundPorts } : {}),
     ports: spec.ports,
+    ...(spec.volumes ? { volumes: spec.volumes as Volume[] } : {}),
+    ...(spec.appVolumeMounts ? { appVolumeMounts: spec.appVolumeMounts as VolumeMount[] } : {}),
+    ...(spec.imagePullSecrets ? { imagePullSecrets: spec.imagePullSecrets.map((r) => r.name) } : {}),
+    ...(spec.overrides ? { overrides: spec.overrides } : {}),
     kinds: spec.kinds,
     ...(spec.native !== undefined ? { native: spec.native } : {}),
     networkPolicies: spec.networkPolicies,
@@ -60,7 +64,7 @@ function presetOf(spec: z.output<typeof sidecarInjectionSchema>['spec']): Preset
 }
 
 function parseSidecarInjection(object: unknown): InjectionConfig {
-  const parsed = sidecarInjectionSchema.safeParse(object);
+  const parsed = sidecarInjectionSchema.safeParse(object, { reportInput: true });
   if (!parsed.success) throw new ResultsError(issuesOf(parsed.error));
   return toConfig(parsed.data);
 }
@@ -81,6 +85,12 @@ const configMapKeys: Record<string, string> = {
   kinds: 'spec.kinds',
   native: 'spec.native',
   strict: 'spec.strict',
+  runAsUser: 'spec.container.securityContext.runAsUser',
+};
+
+const didYouMean = (written: string, allowed: readonly string[]) => {
+  const near = closest(written, allowed);
+  return near ? `did you mean ${near}? ` : '';
 };
 
 /** The ConfigMap key a SidecarInjection field comes from, so errors name what the user wrote. */
@@ -100,7 +110,7 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
     .map((k) =>
       result(
         'error',
-        `unknown ConfigMap key ${k}; known keys are ${Object.keys(configMapKeys).join(', ')}`,
+        `unknown ConfigMap key ${k}; ${didYouMean(k, Object.keys(configMapKeys))}Known keys are ${Object.keys(configMapKeys).join(', ')}`,
         undefined,
         `data.${k}`,
       ),
@@ -127,6 +137,11 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
   const native = str('native');
   const strict = str('strict');
   const flag = (v: string) => (v === 'true' ? true : v === 'false' ? false : v);
+  const runAsUser = str('runAsUser');
+  if (runAsUser !== undefined && !/^\d+$/.test(runAsUser))
+    problems.push(
+      configError('data.runAsUser', `runAsUser is the image's numeric user, not ${JSON.stringify(runAsUser)}`),
+    );
   const candidate = {
     apiVersion: API_VERSION,
     kind: 'SidecarInjection',
@@ -135,7 +150,11 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
       selector,
       ...(namespaces !== undefined ? { namespaces } : {}),
       ...(str('defaultNamespace') !== undefined ? { defaultNamespace: str('defaultNamespace') } : {}),
-      container: { name: str('name'), image: str('image') },
+      container: {
+        name: str('name'),
+        image: str('image'),
+        ...(runAsUser !== undefined ? { securityContext: { runAsUser: Number(runAsUser) } } : {}),
+      },
       ports: [mapping],
       ...(str('networkPolicies') !== undefined ? { networkPolicies: str('networkPolicies') } : {}),
       ...(str('mode') !== undefined ? { mode: str('mode') } : {}),
@@ -144,7 +163,7 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
       ...(strict !== undefined ? { strict: flag(strict) } : {}),
     },
   };
-  const parsed = sidecarInjectionSchema.safeParse(candidate);
+  const parsed = sidecarInjectionSchema.safeParse(candidate, { reportInput: true });
   if (!parsed.success) problems.push(...issuesOf(parsed.error, configMapKeyOf));
   if (problems.length || !parsed.success) throw new ResultsError(problems);
   return toConfig(parsed.data);

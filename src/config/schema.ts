@@ -1,11 +1,11 @@
 // The function config: a SidecarInjection object, or the flat ConfigMap that `kpt fn eval -- k=v`
 // sends. Both are validated by one zod schema, so the plan only ever sees a valid config.
 
-import type { Container } from 'kubernetes-types/core/v1.js';
+import type { Container, Volume, VolumeMount } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { pathString } from '../objects/shape.js';
+import { closest, pathString } from '../objects/shape.js';
 import { WORKLOAD_KINDS } from '../objects/workload.js';
 import { PRESETS } from './presets/presets.js';
 
@@ -84,8 +84,12 @@ const container = z.strictObject({
 
 // An expression's values depend on its operator; stating that as a union on the operator keeps
 // the rule in the JSON Schema too, so editors flag it.
-const unknownOperator = (issue: { input?: unknown }) =>
-  `unknown selector operator ${JSON.stringify((issue.input as { operator?: unknown } | undefined)?.operator ?? issue.input)}; use In, NotIn, Exists or DoesNotExist`;
+const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+const unknownOperator = (issue: { input?: unknown }) => {
+  const written = (issue.input as { operator?: unknown } | undefined)?.operator ?? issue.input;
+  const near = typeof written === 'string' ? closest(written, OPERATORS) : undefined;
+  return `unknown selector operator ${JSON.stringify(written)}; ${near ? `did you mean ${near}? ` : ''}use In, NotIn, Exists or DoesNotExist`;
+};
 const matchExpression = z.discriminatedUnion(
   'operator',
   [
@@ -123,6 +127,33 @@ const portMapping = z.strictObject({
   appProtocol: optional(z.enum(APP_PROTOCOLS, { error: `appProtocol is one of ${APP_PROTOCOLS.join(', ')}` })),
 });
 
+// The pod-level parts an injection brings: core/v1 Volumes (any source, the API server checks
+// them), the mounts added to every app container, and image pull Secrets, each by the key
+// Kubernetes makes unique.
+const volume = z.looseObject({ name: dnsLabel });
+const volumeMount = z.looseObject({
+  name: dnsLabel,
+  mountPath: z.string().check(z.minLength(1, 'a mountPath is required')),
+  readOnly: optional(z.boolean()),
+  subPath: optional(z.string()),
+});
+const localObjectReference = z.strictObject({ name: z.string().check(z.minLength(1)) });
+
+// What a workload may set on its own sidecar by annotation, bounded here: each kind off unless
+// allowed; env names with the values they may take, or "*" for any.
+const overrides = z.strictObject({
+  resources: optional(z.boolean()),
+  image: optional(z.boolean()),
+  env: optional(
+    z.record(
+      z.string().check(z.regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, 'an env name has letters, digits, _ . and - only')),
+      z.union([z.literal('*'), z.array(z.string()).check(z.minLength(1, 'list the values, or "*" for any'))], {
+        error: 'the allowed values are a list of strings, or "*" for any',
+      }),
+    ),
+  ),
+});
+
 /** What happens to NetworkPolicies that admit a moved app port (README: NetworkPolicies). */
 export const NETWORK_POLICY_MODES = ['follow', 'replace', 'generate', 'keep'] as const;
 export type NetworkPolicyMode = (typeof NETWORK_POLICY_MODES)[number];
@@ -136,6 +167,10 @@ const spec = z
     container: z._default(container, {}),
     // Empty: the sidecar is added and nothing is rewired (a log shipper, a database proxy).
     ports: z._default(z.array(portMapping), []),
+    volumes: optional(z.array(volume)),
+    appVolumeMounts: optional(z.array(volumeMount)),
+    imagePullSecrets: optional(z.array(localObjectReference)),
+    overrides: optional(overrides),
     kinds: z._default(
       z
         .array(z.enum(WORKLOAD_KINDS, { error: `a kind is one of ${WORKLOAD_KINDS.join(', ')}` }))
@@ -217,6 +252,15 @@ const spec = z
           claim(`app:${m.appPort}/${m.protocol}`, ['ports', i, 'appPort'], `appPort ${m.appPort}`);
         else claim('app:omitted', ['ports', i, 'appPort'], 'an omitted appPort');
       });
+      s.volumes?.forEach((v, i) => {
+        claim(`volume:${v.name}`, ['volumes', i, 'name'], `volume ${v.name}`);
+      });
+      s.appVolumeMounts?.forEach((m, i) => {
+        claim(`mountPath:${m.mountPath}`, ['appVolumeMounts', i, 'mountPath'], `mountPath ${m.mountPath}`);
+      });
+      s.imagePullSecrets?.forEach((r, i) => {
+        claim(`pullSecret:${r.name}`, ['imagePullSecrets', i, 'name'], `imagePullSecret ${r.name}`);
+      });
     }),
   );
 
@@ -228,6 +272,7 @@ export const sidecarInjectionSchema = z.strictObject({
 });
 
 export type SidecarInjection = z.input<typeof sidecarInjectionSchema>;
+export type Overrides = z.output<typeof overrides>;
 export type PortMapping = z.output<typeof portMapping>;
 
 /** The validated config the plan works from. */
@@ -248,6 +293,16 @@ export interface InjectionConfig {
   mode: 'inject' | 'audit';
   /** Every warning is an error: the render fails with the reasons instead of passing with a bypass. */
   strict?: boolean;
+  /** Volumes added to each injected pod (core/v1 Volume). */
+  volumes?: readonly Volume[];
+  /** Mounts added to every app container of each injected pod. */
+  appVolumeMounts?: readonly VolumeMount[];
+  /** Image pull Secrets the pod gets when it lacks them. */
+  imagePullSecrets?: readonly string[];
+  /** What a workload may set on its sidecar by annotation; nothing unless allowed. */
+  overrides?: Overrides;
+  /** The preset the container comes from, if any. */
+  preset?: string;
   /** Ports a preset's image binds in the pod besides the listen port: collisions with the app are errors. */
   boundPorts?: readonly { port: number; what: string }[];
 }

@@ -61,6 +61,24 @@ export type SidecarInjection = {
           appProtocol?: 'http' | 'https' | 'h2c' | 'grpc' | undefined;
         }[]
       | undefined;
+    volumes?: { [x: string]: unknown; name: string }[] | undefined;
+    appVolumeMounts?:
+      | {
+          [x: string]: unknown;
+          name: string;
+          mountPath: string;
+          readOnly?: boolean | undefined;
+          subPath?: string | undefined;
+        }[]
+      | undefined;
+    imagePullSecrets?: { name: string }[] | undefined;
+    overrides?:
+      | {
+          resources?: boolean | undefined;
+          image?: boolean | undefined;
+          env?: Record<string, string[] | '*'> | undefined;
+        }
+      | undefined;
     kinds?:
       | (
           | 'Deployment'

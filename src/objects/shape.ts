@@ -40,8 +40,45 @@ export function issueResults(error: z.core.$ZodError, toResult: (path: string, m
     const path = pathString(issue.path);
     if (issue.code === 'unrecognized_keys')
       return toResult(below(path, issue.keys.join(', ')), 'unknown field (check the spelling)');
-    return toResult(path, issue.message.replace(/^Invalid input: /, ''));
+    const message = issue.message.replace(/^Invalid input: /, '');
+    // A value outside an enum: say what was written, and the allowed value it is closest to.
+    if (issue.code === 'invalid_value' && typeof issue.input === 'string') {
+      const allowed = issue.values.map(String);
+      const near = allowed.length > 1 ? closest(issue.input, allowed) : undefined;
+      const what = /^Invalid (option|input)/.test(message) ? ` is not one of ${allowed.join(', ')}` : `: ${message}`;
+      return toResult(path, `${JSON.stringify(issue.input)}${what}${near ? `; did you mean ${near}?` : ''}`);
+    }
+    return toResult(path, message);
   });
+}
+
+/** The allowed value a written one most likely meant: the same but for case, or a typo or two away. */
+export function closest(written: string, allowed: readonly string[]): string | undefined {
+  const lower = written.toLowerCase();
+  const sameButCase = allowed.find((a) => a.toLowerCase() === lower);
+  if (sameButCase) return sameButCase;
+  let best: { value: string; distance: number } | undefined;
+  for (const a of allowed) {
+    const distance = editDistance(lower, a.toLowerCase());
+    if (!best || distance < best.distance) best = { value: a, distance };
+  }
+  return best && best.distance <= Math.max(1, Math.floor(written.length / 3)) ? best.value : undefined;
+}
+
+/** Edit distance with a swap of two neighbours as one edit (`gprc` is one from `grpc`). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  return d[a.length]![b.length]!;
 }
 
 /** The value if it has the shape; otherwise every mismatch, each an error at its field. */

@@ -1,6 +1,6 @@
 // Workloads: objects that carry a pod template. The pod template is reached through one small
 // table, so a new kind is a row here, not a change to the plan.
-import type { Container } from 'kubernetes-types/core/v1.js';
+import type { Container, Volume } from 'kubernetes-types/core/v1.js';
 import * as z from 'zod/mini';
 import { HOOKS, STATUS } from '../annotations.js';
 import type { Subject } from '../results.js';
@@ -98,6 +98,18 @@ export interface InjectionStatus {
   defaultContainer?: string;
   /** Mesh port-list annotations this function extended, with the values the user wrote. */
   meshAnnotations?: Record<string, string>;
+  /** The pod's volumes this injection brought (spec.volumes), by name. */
+  volumes?: string[];
+  /** The pod's image pull Secrets this injection brought, by name. */
+  imagePullSecrets?: string[];
+  /** The mounts this injection put into app containers (spec.appVolumeMounts). */
+  appVolumeMounts?: AppMount[];
+}
+
+/** A mount in an app container, by the container's name and the mount's path (unique in a container). */
+export interface AppMount {
+  container: string;
+  mountPath: string;
 }
 
 /** The status annotation's records by injection name (shape.ts: readRecords). */
@@ -133,6 +145,11 @@ export interface WorkloadObject extends Subject {
   podAnnotations: StringMap;
   containers: readonly Container[];
   initContainers: readonly Container[];
+  /** The pod's volumes and image pull Secrets (by name). */
+  volumes: readonly Volume[];
+  imagePullSecrets: readonly string[];
+  /** The pod's securityContext.runAsUser, which its containers inherit. */
+  podRunAsUser?: number;
   /** Every injection's record, by name. */
   statuses: Statuses;
 }
@@ -159,7 +176,13 @@ export interface Workload extends WorkloadObject {
   /** The other injections' records. */
   others: Statuses;
   /** What the object holds now, for the apply step to change only what differs. */
-  current: { podAnnotations: StringMap; sidecar?: SidecarPlace };
+  current: {
+    podAnnotations: StringMap;
+    sidecar?: SidecarPlace;
+    containers: readonly Container[];
+    volumes: readonly Volume[];
+    imagePullSecrets: readonly string[];
+  };
 }
 
 /** Whether a container is a native sidecar: an init container that keeps running (Kubernetes 1.29+). */
@@ -197,6 +220,9 @@ const containersShape = z.nullish(
   z.array(z.looseObject({ name: z.string(), ports: z.nullish(z.array(containerPortShape)) })),
 );
 
+// Volumes and image pull Secrets are entries with a name; the rest is the API server's to check.
+const namedListShape = z.nullish(z.array(z.looseObject({ name: z.string() })));
+
 const containerList = (value: unknown, about: Subject, field: string) =>
   (checkShape(containersShape, value, about, field) ?? []) as unknown as Container[];
 
@@ -225,6 +251,8 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
       podAnnotations: {},
       containers: [],
       initContainers: [],
+      volumes: [],
+      imagePullSecrets: [],
       hostNetwork: false,
       completes: kind.completes === true,
     };
@@ -245,6 +273,13 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
     podAnnotations,
     containers: containerList(podSpec.containers, about, at('spec.containers')),
     initContainers: containerList(podSpec.initContainers, about, at('spec.initContainers')),
+    volumes: (checkShape(namedListShape, podSpec.volumes, about, at('spec.volumes')) ?? []) as Volume[],
+    imagePullSecrets: (
+      checkShape(namedListShape, podSpec.imagePullSecrets, about, at('spec.imagePullSecrets')) ?? []
+    ).map((r) => r.name),
+    ...(isObj(podSpec.securityContext) && typeof podSpec.securityContext.runAsUser === 'number'
+      ? { podRunAsUser: podSpec.securityContext.runAsUser }
+      : {}),
     statuses,
   };
 }

@@ -20,12 +20,14 @@ import { autoscalerWarnings } from './autoscalers.js';
 import { completesWhy, decideSidecar, type SidecarDecision } from './decide.js';
 import { meshPolicyWarnings } from './mesh-policies.js';
 import { canaryWarnings, foreignPolicyWarnings, monitorWarnings } from './outside.js';
+import { withOverrides } from './overrides.js';
 import { pairServices } from './pairing.js';
+import { NO_PARTS, type PodParts, planPodParts } from './pod-parts.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
 import { planService, type ServicePlan } from './rewire.js';
 import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings, spokenByRoutes } from './routes.js';
-import { sidecarConfigWarnings } from './security.js';
+import { sidecarConfigWarnings, unverifiableNonRoot } from './security.js';
 import { policySeenBy, serviceSeenBy, workloadSeenBy } from './seen-by.js';
 import { foreignWorkloads, hooksLeftAlone, kindsLeftOut, unusedPortEntries } from './selection.js';
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
@@ -49,6 +51,10 @@ export interface WorkloadPlan {
   slot?: SidecarSlot;
   /** Pod template annotations to set (a string) or remove (undefined). */
   podAnnotations: Record<string, string | undefined>;
+  /** The volumes, image pull Secrets and app mounts this injection has in the pod after this run. */
+  parts: PodParts;
+  /** The annotation the sidecar's resources came from, when a workload override set them. */
+  resourcesFrom?: string;
 }
 
 export type { ServicePlan };
@@ -141,8 +147,15 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   const runningPlanned = running.map(plannedAs);
   const policies = planPolicies(config, networkPolicies, runningPlanned);
   results.push(...policies.results);
-  const withSidecar = runningPlanned.filter((p) => p.hasSidecar).map((p) => p.workload);
-  results.push(...autoscalerWarnings(config, autoscalers, withSidecar));
+  const planOf = new Map(workloadPlans.map((p) => [p.workload, p]));
+  const withSidecar = runningPlanned
+    .filter((p) => p.hasSidecar)
+    .map((p) => {
+      const { sidecar, resourcesFrom } = planOf.get(p.workload)!;
+      return { workload: p.workload, sidecar: sidecar!, ...(resourcesFrom ? { resourcesFrom } : {}) };
+    });
+  results.push(...autoscalerWarnings(autoscalers, withSidecar));
+  results.push(...unverifiableNonRoot(config, withSidecar));
   results.push(...routeWarnings(routes, servicePlans));
   const fronting = runningPlanned.filter(frontsAny);
   results.push(...meshPolicyWarnings(meshPolicies, fronting));
@@ -179,7 +192,7 @@ function planWorkload(
 ): { plan: WorkloadPlan; results: Result[] } {
   const native = decision.gets ? decision.native : (w.earlier?.native ?? false);
   const none = (results: Result[]) => ({
-    plan: { workload: w, decision, podAnnotations: removedAnnotations(config.name, w) },
+    plan: { workload: w, decision, podAnnotations: removedAnnotations(config.name, w), parts: NO_PARTS },
     results,
   });
   if (!decision.gets) {
@@ -187,9 +200,13 @@ function planWorkload(
     if (w.earlier) results.push(result('info', `removed sidecar "${w.earlier.container}" from an earlier run`, w));
     return none(results);
   }
-  const sidecar = buildSidecar(config, decision.mappings, native);
+  const overridden = withOverrides(config, w, buildSidecar(config, decision.mappings, native));
+  const sidecar = overridden.sidecar;
+  const { parts, problems: partProblems } = planPodParts(config, w, sidecar, native);
   const problems = [
+    ...overridden.results.filter((r) => r.severity === 'error'),
     ...collisions(w, sidecar, native, config.boundPorts),
+    ...partProblems,
     ...brokenChains(config, w, decision.mappings),
   ];
   if (problems.length) return none(problems);
@@ -207,6 +224,7 @@ function planWorkload(
     : `sidecar "${sidecar.name}"${where} added; spec.ports is empty, so no Service is rewired`;
   const results = [
     result('info', message, w),
+    ...overridden.results,
     ...hostPortWarnings(w, decision.mappings),
     ...podIpBindWarnings(w, decision.mappings),
   ];
@@ -218,6 +236,18 @@ function planWorkload(
         w,
       ),
     );
-  const podAnnotations = injectedAnnotations(config.name, w, sidecar, decision.mappings, native);
-  return { plan: { workload: w, decision, sidecar, slot: slotOf(w, native), podAnnotations }, results };
+  const podAnnotations = injectedAnnotations(config.name, w, sidecar, decision.mappings, native, parts);
+  const resourcesFrom = overridden.applied.resources;
+  return {
+    plan: {
+      workload: w,
+      decision,
+      sidecar,
+      slot: slotOf(w, native),
+      podAnnotations,
+      parts,
+      ...(resourcesFrom ? { resourcesFrom } : {}),
+    },
+    results,
+  };
 }

@@ -2,9 +2,10 @@
 // pod that faces untrusted traffic. The defaults are merged under what the user wrote, key by key,
 // so a user who needs more says so in spec.container.securityContext, and is told which rule of
 // the profile that breaks. Literal secrets in the sidecar's env are pointed at secretKeyRef.
-import type { SecurityContext } from 'kubernetes-types/core/v1.js';
+import type { Container, SecurityContext } from 'kubernetes-types/core/v1.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { isObj, type Obj } from '../objects/shape.js';
+import type { Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 
 /** The container rules of the restricted profile (kubernetes.io/docs/concepts/security/pod-security-standards). */
@@ -56,4 +57,32 @@ export function sidecarConfigWarnings(config: InjectionConfig): Result[] {
     results.push(result('warning', message, undefined, `spec.container.env[${i}].value`));
   });
   return results;
+}
+
+/**
+ * The kubelet checks runAsNonRoot against the user the container runs as; with no runAsUser (the
+ * container's or the pod's) that is the image's USER, which it can check only when numeric. An image
+ * that runs as root or as a named user then fails with CreateContainerConfigError. A preset sets its
+ * image's number; a container written by hand is told, once, with the pods it would stop.
+ */
+export function unverifiableNonRoot(
+  config: InjectionConfig,
+  injected: readonly { workload: Workload; sidecar: Container }[],
+): Result[] {
+  if (config.preset) return [];
+  const stopped = injected.filter(
+    ({ workload, sidecar }) =>
+      sidecar.securityContext?.runAsNonRoot === true &&
+      sidecar.securityContext.runAsUser === undefined &&
+      workload.podRunAsUser === undefined,
+  );
+  if (stopped.length === 0) return [];
+  const first = stopped[0]!.workload;
+  const more = stopped.length > 1 ? ` and ${stopped.length - 1} other workload${stopped.length > 2 ? 's' : ''}` : '';
+  const field = 'spec.container.securityContext.runAsUser';
+  const message =
+    `the sidecar runs with runAsNonRoot: true and no runAsUser (in ${first.ref.kind} ${first.ref.name}${more}): the kubelet can check ` +
+    'that only against a numeric USER in the image, and an image that runs as root or as a named user fails to start ' +
+    `(CreateContainerConfigError). Set ${field} to the image's numeric user`;
+  return [result('warning', message, undefined, field)];
 }

@@ -2,13 +2,22 @@
 // on a workload, its rewired ports on a Service, its added ports on a NetworkPolicy. Before planning,
 // each object is seen as this injection would find it had it never run: its own earlier change
 // taken out, everyone else's left in. Re-running one injection then changes only what it owns.
+
+import type { Container, Volume } from 'kubernetes-types/core/v1.js';
 import { DEFAULT_CONTAINER, STATUS } from '../annotations.js';
 import { ownRecord } from '../objects/ledger.js';
 import type { NetworkPolicy, NetworkPolicyObject, PolicyPort, RuleRecord } from '../objects/network-policy.js';
 import { protocolOf } from '../objects/ports.js';
 import type { RewiredPort, Service, ServiceObject } from '../objects/service.js';
 import { type StringMap, sameData } from '../objects/shape.js';
-import type { InjectionStatus, SidecarPlace, Statuses, Workload, WorkloadObject } from '../objects/workload.js';
+import type {
+  AppMount,
+  InjectionStatus,
+  SidecarPlace,
+  Statuses,
+  Workload,
+  WorkloadObject,
+} from '../objects/workload.js';
 import { withoutListenPorts } from './mesh-ports.js';
 
 /** The container names every other injection's sidecar goes by in this pod. */
@@ -32,14 +41,61 @@ export function workloadSeenBy(name: string, w: WorkloadObject): Workload {
       else containers = rest;
     }
   }
+  const parts = own
+    ? withoutOwnParts({ containers, volumes: w.volumes, imagePullSecrets: w.imagePullSecrets }, own, others)
+    : undefined;
   return {
     ...w,
-    containers,
+    containers: parts?.containers ?? containers,
     initContainers,
+    ...(parts ? { volumes: parts.volumes, imagePullSecrets: parts.imagePullSecrets } : {}),
     podAnnotations: own ? withoutOwnAnnotations(w.podAnnotations, own) : withoutStatus(w.podAnnotations),
     ...(own ? { earlier: own } : {}),
     others,
-    current: { podAnnotations: w.podAnnotations, ...(sidecar ? { sidecar } : {}) },
+    current: {
+      podAnnotations: w.podAnnotations,
+      ...(sidecar ? { sidecar } : {}),
+      containers: w.containers,
+      volumes: w.volumes,
+      imagePullSecrets: w.imagePullSecrets,
+    },
+  };
+}
+
+/** The pod parts an injection brought that go with it: those it recorded that no other injection also needs. */
+export function partsToTakeOut(own: InjectionStatus, others: Statuses) {
+  const otherRecords = Object.values(others);
+  const needed =
+    <T>(pick: (s: InjectionStatus) => readonly T[] | undefined, same: (a: T, b: T) => boolean) =>
+    (item: T) =>
+      otherRecords.some((o) => (pick(o) ?? []).some((x) => same(x, item)));
+  const eq = (a: string, b: string) => a === b;
+  const sameMount = (a: AppMount, b: AppMount) => a.container === b.container && a.mountPath === b.mountPath;
+  return {
+    volumes: new Set((own.volumes ?? []).filter((v) => !needed((s) => s.volumes, eq)(v))),
+    imagePullSecrets: new Set((own.imagePullSecrets ?? []).filter((r) => !needed((s) => s.imagePullSecrets, eq)(r))),
+    appVolumeMounts: (own.appVolumeMounts ?? []).filter((m) => !needed((s) => s.appVolumeMounts, sameMount)(m)),
+  };
+}
+
+/** The pod without the volumes, image pull Secrets and app mounts this injection alone brought. */
+function withoutOwnParts(
+  pod: { containers: readonly Container[]; volumes: readonly Volume[]; imagePullSecrets: readonly string[] },
+  own: InjectionStatus,
+  others: Statuses,
+) {
+  const out = partsToTakeOut(own, others);
+  const mountsOf = (c: string) => new Set(out.appVolumeMounts.filter((m) => m.container === c).map((m) => m.mountPath));
+  return {
+    volumes: pod.volumes.filter((v) => !out.volumes.has(v.name)),
+    imagePullSecrets: pod.imagePullSecrets.filter((r) => !out.imagePullSecrets.has(r)),
+    containers: pod.containers.map((c) => {
+      const mine = mountsOf(c.name);
+      if (mine.size === 0 || !c.volumeMounts) return c;
+      const { volumeMounts, ...rest } = c;
+      const kept = volumeMounts.filter((m) => !mine.has(m.mountPath));
+      return kept.length ? { ...rest, volumeMounts: kept } : rest;
+    }),
   };
 }
 

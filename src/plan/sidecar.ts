@@ -11,6 +11,7 @@ import { type InjectionStatus, podField, type Workload } from '../objects/worklo
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
 import { withListenPorts } from './mesh-ports.js';
+import { NO_PARTS, type PodParts } from './pod-parts.js';
 import { restrictedUnder } from './security.js';
 import { sidecarNames } from './seen-by.js';
 
@@ -97,6 +98,7 @@ export function injectedAnnotations(
   sidecar: Container,
   mappings: readonly ResolvedMapping[],
   native: boolean,
+  parts: PodParts = NO_PARTS,
 ) {
   const others = sidecarNames(w.others);
   const firstApp = appContainersOf(w.containers).find((c) => !others.has(c.name))?.name;
@@ -109,6 +111,13 @@ export function injectedAnnotations(
     ports: mappings.map((m) => ({ appPort: m.appPort, listenPort: m.listenPort, protocol: m.protocol })),
     ...(setDefault ? { defaultContainer: firstApp } : {}),
     ...(Object.keys(mesh).length ? { meshAnnotations: originals } : {}),
+    ...(parts.volumes.length ? { volumes: parts.volumes.map((v) => v.name) } : {}),
+    ...(parts.imagePullSecrets.length ? { imagePullSecrets: parts.imagePullSecrets } : {}),
+    ...(parts.appVolumeMounts.length
+      ? {
+          appVolumeMounts: parts.appVolumeMounts.map((m) => ({ container: m.container, mountPath: m.mount.mountPath })),
+        }
+      : {}),
   });
   return {
     [STATUS]: recordsAnnotation(name, w.others, status),
@@ -144,5 +153,8 @@ function statusRecord(s: InjectionStatus): InjectionStatus {
     ports: s.ports,
     ...(s.defaultContainer !== undefined ? { defaultContainer: s.defaultContainer } : {}),
     ...(s.meshAnnotations ? { meshAnnotations: s.meshAnnotations } : {}),
+    ...(s.volumes ? { volumes: s.volumes } : {}),
+    ...(s.imagePullSecrets ? { imagePullSecrets: s.imagePullSecrets } : {}),
+    ...(s.appVolumeMounts ? { appVolumeMounts: s.appVolumeMounts } : {}),
   };
 }

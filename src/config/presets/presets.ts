@@ -200,7 +200,9 @@ export function modsecurityCrs(listenPort: number, s: ModsecuritySettings = {}, 
   const tls = appProtocol === 'https';
   const other = s.sslPort ?? (listenPort + 1 <= 65535 ? listenPort + 1 : listenPort - 1);
   const [plainPort, sslPort] = tls ? [other, listenPort] : [listenPort, other];
-  if (other < MIN_UNPRIVILEGED || other === listenPort)
+  // Only a port the user wrote is named at its field: one derived from the listen port is below
+  // 1024 only when the listen port is, which listenPortRule already refuses at the field written.
+  if (s.sslPort !== undefined && (other < MIN_UNPRIVILEGED || other === listenPort))
     problems.push({
       field: 'spec.modsecurity.sslPort',
       message: `sslPort ${other} must be ${MIN_UNPRIVILEGED} or above and not the listen port`,
