@@ -15,6 +15,7 @@ import {
   haveCorpus,
   invariantsFor,
   LISTEN,
+  podPartsInvariants,
   record,
   withPolicies,
   workloadFiles,
@@ -156,6 +157,7 @@ describe.skipIf(!haveCorpus)('corpus NetworkPolicies through kpt', () => {
             sidecarName: 'waf',
             listenPorts: [LISTEN],
             selected: () => true,
+            ...podPartsInvariants,
           }),
           ...checkPolicies(input, output, { sidecarName: 'waf', replaced: mode === 'replace' }),
         ];

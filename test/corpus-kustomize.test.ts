@@ -16,6 +16,7 @@ import {
   isKustomization,
   kustomizations,
   LISTEN,
+  podPartsInvariants,
   record,
   withPolicies,
 } from './corpus.js';
@@ -155,6 +156,7 @@ describe.skipIf(!haveCorpus)('corpus NetworkPolicies through kustomize', () => {
             sidecarName: 'waf',
             listenPorts: [LISTEN],
             selected: () => true,
+            ...podPartsInvariants,
           }),
           ...checkPolicies(objectsOf(baseline.stdout), objectsOf(r.stdout), {
             sidecarName: 'waf',

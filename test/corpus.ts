@@ -44,12 +44,30 @@ export const configs: { name: string; selector: LabelSelector; kinds?: string[] 
     },
   },
 ];
+// The pod parts and overrides every corpus run brings: a cache volume for the sidecar, a directory
+// shared with every app container, a pull Secret, and what a workload may override.
+const POD_PARTS = {
+  volumes: [
+    { name: 'waf-cache', emptyDir: {} },
+    { name: 'waf-shared', emptyDir: { medium: 'Memory' } },
+  ],
+  appVolumeMounts: [{ name: 'waf-shared', mountPath: '/var/run/inject-sidecar-shared' }],
+  imagePullSecrets: [{ name: 'waf-registry' }],
+  overrides: { resources: true, env: { WALLARM_MODE: ['monitoring', 'block'] } },
+};
+/** What the invariants know of the pod parts every corpus config brings. */
+export const podPartsInvariants = {
+  volumes: POD_PARTS.volumes,
+  appVolumeMounts: POD_PARTS.appVolumeMounts,
+  imagePullSecrets: POD_PARTS.imagePullSecrets.map((r) => r.name),
+};
 /** What the invariants check for a corpus run with one of `configs`. */
 export const invariantsFor = (config: (typeof configs)[number]) => ({
   sidecarName: 'waf',
   listenPorts: [LISTEN],
   selected: selectedBy(config.selector),
   ...(config.kinds ? { kinds: config.kinds } : {}),
+  ...podPartsInvariants,
 });
 export const configObject = (selector: LabelSelector, extra: Obj = {}, kinds?: string[]) => ({
   apiVersion: 'inject-sidecar.dev/v1alpha1',
@@ -58,8 +76,14 @@ export const configObject = (selector: LabelSelector, extra: Obj = {}, kinds?: s
   spec: {
     ...(kinds ? { kinds } : {}),
     selector,
-    container: { name: 'waf', image: 'wallarm/node:4.10' },
+    container: {
+      name: 'waf',
+      image: 'wallarm/node:4.10',
+      securityContext: { runAsUser: 100 },
+      volumeMounts: [{ name: 'waf-cache', mountPath: '/var/cache/waf' }],
+    },
     ports: [{ listenPort: LISTEN, name: 'waf-http' }],
+    ...POD_PARTS,
   },
 });
 

@@ -67,6 +67,58 @@ describe('checkInvariants', () => {
   });
   it('passes a correct injection', () =>
     expect(checkInvariants(input, [deployment([app, waf]), svc(8443)], [], opts)).toEqual([]));
+
+  describe('pod parts', () => {
+    const shared = { name: 'shared', mountPath: '/var/run/shared' };
+    const volume = { name: 'shared', emptyDir: {} };
+    const parts = { ...opts, appVolumeMounts: [shared], volumes: [volume], imagePullSecrets: ['regcred'] };
+    const withParts = (
+      containers: Obj[],
+      spec: Obj = { volumes: [volume], imagePullSecrets: [{ name: 'regcred' }] },
+    ) => {
+      const d = deployment(containers);
+      Object.assign(d.spec.template.spec, spec);
+      return d;
+    };
+    const mounted = { ...app, volumeMounts: [shared] };
+    const wafMounted = { ...waf, volumeMounts: [shared] };
+    it("passes the config's mounts, volumes and pull Secrets", () =>
+      expect(checkInvariants(input, [withParts([mounted, wafMounted]), svc(8443)], [], parts)).toEqual([]));
+    it.each<[string, Obj, RegExp]>([
+      [
+        'a mount of a volume the pod lacks',
+        withParts([mounted, wafMounted], { imagePullSecrets: [{ name: 'regcred' }] }),
+        /mounts volume shared, which the pod does not define/,
+      ],
+      [
+        'an app mount the config does not have',
+        withParts([{ ...app, volumeMounts: [{ ...shared, readOnly: true }] }, wafMounted]),
+        /app containers changed/,
+      ],
+      [
+        'a missing volume of the config',
+        withParts([mounted, waf], {
+          volumes: [{ name: 'shared', configMap: { name: 'x' } }],
+          imagePullSecrets: [{ name: 'regcred' }],
+        }),
+        /not the volume shared/,
+      ],
+      [
+        'a pull Secret twice',
+        withParts([mounted, wafMounted], {
+          volumes: [volume],
+          imagePullSecrets: [{ name: 'regcred' }, { name: 'regcred' }],
+        }),
+        /pull Secret regcred exactly once/,
+      ],
+    ])('fails %s', (_, workload, message) =>
+      expect(checkInvariants(input, [workload, svc(8443)], [], parts).join('\n')).toMatch(message),
+    );
+    it('leaves a dangling mount the input already had to the user', () => {
+      const broken = deployment([{ ...app, volumeMounts: [{ name: 'gone', mountPath: '/x' }] }]);
+      expect(checkInvariants([broken, svc(8080)], [broken, svc(8080)], [], opts).join('\n')).not.toMatch(/gone/);
+    });
+  });
   it.each<[string, Obj[], RegExp]>([
     ['a lost item', [deployment([app, waf])], /items differ/],
     ['two sidecars', [deployment([app, waf, waf]), svc(8443)], /2 sidecars/],

@@ -109,6 +109,41 @@ export interface InvariantOptions {
   listenPorts: readonly number[];
   /** Whether the config selects this workload (selector, namespaces, opt-out). */
   selected: (workload: Obj) => boolean;
+  /** spec.appVolumeMounts: the only change an app container may see. */
+  appVolumeMounts?: readonly Obj[];
+  /** spec.volumes and spec.imagePullSecrets (names): every injected pod has them. */
+  volumes?: readonly Obj[];
+  imagePullSecrets?: readonly string[];
+}
+
+/** A container as the user wrote it: the config's app mounts that the input did not have taken out. */
+function withoutAppMounts(after: readonly Obj[], before: readonly Obj[], mounts: readonly Obj[]): Obj[] {
+  return after.map((c) => {
+    const was = before.find((b) => b.name === c.name);
+    const added = (m: Obj) =>
+      mounts.some((x) => isDeepStrictEqual(x, m)) &&
+      !(was?.volumeMounts ?? []).some((x: Obj) => isDeepStrictEqual(x, m));
+    if (!c.volumeMounts?.some(added)) return c;
+    const kept = c.volumeMounts.filter((m: Obj) => !added(m));
+    const { volumeMounts: _, ...rest } = c;
+    return kept.length ? { ...rest, volumeMounts: kept } : rest;
+  });
+}
+
+/**
+ * Every mount in the pod names one of its volumes, as the API server requires; a dangling mount the
+ * input already had is the user's, not the run's.
+ */
+function checkMounts(out: Obj, before: Obj, broken: string[]): void {
+  const volumes = new Set((podOf(out)?.spec?.volumes ?? []).map((v: Obj) => v.name));
+  const had = (c: Obj, m: Obj) =>
+    [...containersOf(before), ...initContainersOf(before)].some(
+      (b) => b.name === c.name && (b.volumeMounts ?? []).some((x: Obj) => isDeepStrictEqual(x, m)),
+    ) && !(podOf(before)?.spec?.volumes ?? []).some((v: Obj) => v.name === m.name);
+  for (const c of [...containersOf(out), ...initContainersOf(out)])
+    for (const m of c.volumeMounts ?? [])
+      if (!volumes.has(m.name) && !had(c, m))
+        broken.push(`${id(out)}: container ${c.name} mounts volume ${m.name}, which the pod does not define`);
 }
 
 export interface Tally {
@@ -164,7 +199,16 @@ export function checkInvariants(
         tally && tally.injected++;
         if (!opts.selected(before) && !isReferenced(before)) fail(`${id(out)} is not selected but got the sidecar`);
         const without = list(out).filter((c) => c.name !== opts.sidecarName);
-        if (!isDeepStrictEqual(without, list(before))) fail(`${id(out)}: app containers changed`);
+        const mounts = opts.appVolumeMounts ?? [];
+        if (!isDeepStrictEqual(withoutAppMounts(without, list(before), mounts), list(before)))
+          fail(`${id(out)}: app containers changed`);
+        const pod = podOf(out)!.spec;
+        for (const v of opts.volumes ?? [])
+          if (!(pod.volumes ?? []).some((x: Obj) => isDeepStrictEqual(x, v)))
+            fail(`${id(out)}: has the sidecar but not the volume ${v.name}`);
+        for (const name of opts.imagePullSecrets ?? [])
+          if ((pod.imagePullSecrets ?? []).filter((r: Obj) => r.name === name).length !== 1)
+            fail(`${id(out)}: has the sidecar but not the pull Secret ${name} exactly once`);
         if (!isDeepStrictEqual(otherList(out), otherList(before))) fail(`${id(out)}: app containers changed`);
         const at = native ? list(out)[0] : list(out).at(-1);
         if (at?.name !== opts.sidecarName)
@@ -182,6 +226,7 @@ export function checkInvariants(
         validate(out, broken);
         checkPodPorts(out, broken);
       }
+      checkMounts(out, before, broken);
     } else if (out.kind === 'NetworkPolicy') {
       // A policy changes in its ingress rules' ports and our record annotation, nowhere else.
       const portsOnly = (o: Obj) => {

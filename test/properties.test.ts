@@ -48,6 +48,24 @@ function uniquePorts<C extends { name: string; image: string; ports: Obj[] }>(co
   });
 }
 
+// What a config may bring into the pod (spec.volumes and friends) and what it lets a workload set.
+const SHARED_MOUNT = { name: 'shared', mountPath: '/var/run/shared' };
+/** The config's shared volume as a pod may have it already: the same (used as it is), or another (an error). */
+const OWN_SHARED = { name: 'shared', emptyDir: {} };
+const OTHER_SHARED = { name: 'shared', configMap: { name: 'x' } };
+const POD_PARTS = {
+  volumes: [{ name: 'cache', emptyDir: {} }, OWN_SHARED],
+  appVolumeMounts: [SHARED_MOUNT],
+  imagePullSecrets: [{ name: 'regcred' }],
+  overrides: { resources: true, env: { MODE: ['monitoring', 'block'] } },
+};
+const OVERRIDE_ANNOTATIONS: Record<string, string>[] = [
+  { 'waf.inject-sidecar.dev/env.MODE': 'block' },
+  { 'waf.inject-sidecar.dev/env.MODE': 'off' },
+  { 'waf.inject-sidecar.dev/resources': '{"requests": {"cpu": "1"}}' },
+  { 'waf.inject-sidecar.dev/image': 'other:1' },
+];
+
 const workload = (i: number) =>
   fc
     .record({
@@ -61,13 +79,17 @@ const workload = (i: number) =>
       containers: fc.tuple(container('app'), fc.option(container('helper'), { nil: undefined })),
       init: fc.option(container('init'), { nil: undefined }),
       kind: fc.constantFrom(...Array(7).fill('Deployment'), 'StatefulSet'),
+      // Parts of its own: the pull Secret the configs also bring, a volume under a name they use.
+      pullSecret: fc.constantFrom(false, false, false, true),
+      ownVolume: fc.constantFrom<Obj | undefined>(undefined, undefined, undefined, OWN_SHARED, OTHER_SHARED),
+      override: fc.constantFrom<Record<string, string>>({}, {}, {}, ...OVERRIDE_ANNOTATIONS),
     })
     .map((w) => {
       const podLabels = w.ownLabel ? { ...w.podLabels, app: `w${i}` } : w.podLabels;
       const all = uniquePorts([...w.containers, w.init].filter((c) => c !== undefined));
       const containers = all.filter((c) => c.name !== 'init');
       const initContainers = all.filter((c) => c.name === 'init');
-      const annotations: Record<string, string> = {};
+      const annotations: Record<string, string> = { ...w.override };
       if (w.optOut) annotations['inject-sidecar.dev/inject'] = 'false';
       if (w.appPortAnnotation) annotations['inject-sidecar.dev/app-port'] = w.appPortAnnotation;
       const metadata = {
@@ -76,7 +98,12 @@ const workload = (i: number) =>
         ...(Object.keys(w.labels).length ? { labels: w.labels } : {}),
         ...(Object.keys(annotations).length ? { annotations } : {}),
       };
-      const podSpec = { containers, ...(initContainers.length ? { initContainers } : {}) };
+      const podSpec = {
+        containers,
+        ...(initContainers.length ? { initContainers } : {}),
+        ...(w.ownVolume ? { volumes: [w.ownVolume] } : {}),
+        ...(w.pullSecret ? { imagePullSecrets: [{ name: 'regcred' }] } : {}),
+      };
       return {
         apiVersion: 'apps/v1',
         kind: w.kind,
@@ -203,6 +230,7 @@ const sidecarInjection = fc
     selector,
     namespaces: fc.constantFrom(undefined, undefined, undefined, undefined, undefined, ['shop'], ['shop', 'ops']),
     ports: portEntries,
+    parts: fc.constantFrom(false, true),
   })
   .map((c) => ({
     apiVersion: 'inject-sidecar.dev/v1alpha1',
@@ -211,15 +239,20 @@ const sidecarInjection = fc
     spec: {
       selector: c.selector,
       ...(c.namespaces ? { namespaces: c.namespaces } : {}),
-      container: { name: 'waf', image: c.image },
+      container: {
+        name: 'waf',
+        image: c.image,
+        ...(c.parts ? { volumeMounts: [{ name: 'cache', mountPath: '/var/cache/waf' }, SHARED_MOUNT] } : {}),
+      },
       ports: c.ports,
+      ...(c.parts ? POD_PARTS : {}),
     },
   }));
 
 /** The ConfigMap form of a one-entry config with a matchLabels selector, as kpt fn eval sends it. */
 function asConfigMap(cfg: Obj): Obj | undefined {
   const { selector: s, ports, namespaces, container } = cfg.spec;
-  if (ports.length !== 1 || s.matchExpressions) return undefined;
+  if (ports.length !== 1 || s.matchExpressions || cfg.spec.volumes) return undefined;
   const [p] = ports;
   const data: Record<string, string> = {
     selector: Object.entries(s.matchLabels ?? {})
@@ -274,6 +307,16 @@ const listenPortsOf = (cfg: Obj) =>
   cfg.data ? [Number(cfg.data.listenPort)] : cfg.spec.ports.map((p: Obj) => p.listenPort);
 const sidecarNameOf = (cfg: Obj) => (cfg.data ? cfg.data.name : cfg.spec.container.name);
 
+/** The pod parts a config brings, as the invariants check them. */
+const partsOf = (cfg: Obj) =>
+  cfg.spec?.volumes
+    ? {
+        volumes: cfg.spec.volumes,
+        appVolumeMounts: cfg.spec.appVolumeMounts,
+        imagePullSecrets: cfg.spec.imagePullSecrets.map((r: Obj) => r.name),
+      }
+    : {};
+
 const transformed = (objs: Obj[], cfg: Obj) => runStream(stringify(cfg), 'config', toYaml(objs));
 
 // How often each path is reached, printed once per run: a property proves little about a path
@@ -313,6 +356,10 @@ function count(out: RunOutput, cfg: Obj) {
     'no app port',
     out.results.some((r) => /left without a sidecar/.test(r.message)),
   );
+  saw('pod parts added', out.exitCode === 0 && /"appVolumeMounts":\[\{/.test(out.stdout));
+  saw('override applied', out.results.some((r) => / from annotation /.test(r.message)));
+  saw('override refused', out.results.some((r) => /the config's value stays/.test(r.message)));
+  saw('pod part collides', out.results.some((r) => /collides with the pod's volume/.test(r.message)));
   saw('UDP entry', JSON.stringify(cfg).includes('UDP'));
   saw('ConfigMap form', cfg.kind === 'ConfigMap');
   saw('In/NotIn', /"(In|NotIn)"/.test(JSON.stringify(cfg)));
@@ -383,7 +430,8 @@ describe('properties', () => {
           // The only errors these packages can cause: port collisions in a pod, two entries on one app port.
           const errors = out.results.filter((r) => r.severity === 'error');
           expect(errors.length).toBeGreaterThan(0);
-          for (const r of errors) expect(r.message).toMatch(/collides|already used|both resolve to app port/);
+          for (const r of errors)
+            expect(r.message).toMatch(/collides|already used|already mounts|both resolve to app port/);
           expect(out.stdout).toBe('');
           return;
         }
@@ -391,6 +439,7 @@ describe('properties', () => {
           sidecarName: sidecarNameOf(cfg),
           listenPorts: listenPortsOf(cfg),
           selected: selectedBy(cfg),
+          ...partsOf(cfg),
         });
         expect(broken).toEqual([]);
         expect(runStream(stringify(cfg), 'config', out.stdout).stdout).toBe(out.stdout);
@@ -401,6 +450,8 @@ describe('properties', () => {
     const ran = cases - before;
     expect((reach.get('injected') ?? 0) / ran).toBeGreaterThan(0.3);
     expect((reach.get('rewired') ?? 0) / ran).toBeGreaterThan(0.2);
+    for (const path of ['pod parts added', 'override applied', 'override refused', 'pod part collides'])
+      expect((reach.get(path) ?? 0) / ran, path).toBeGreaterThan(0.02);
   });
 
   it('gives the same objects in a ResourceList as in a plain stream', () => {
@@ -480,6 +531,7 @@ describe('properties', () => {
               sidecarName: 'waf',
               listenPorts: listenPortsOf(cfg),
               selected: selectedBy(cfg),
+              ...partsOf(cfg),
             }),
             ...checkPolicies(objs, output.slice(0, objs.length), { sidecarName: 'waf', replaced: mode === 'replace' }),
           ];

@@ -1,0 +1,83 @@
+// Pod parts with two injections on one pod, and the containers an app mount goes to. The goldens
+// (fixtures/pod-parts-*, error-pod-parts-*) hold one injection each; here, sequences of two.
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { runStream } from '../src/run.js';
+
+type Obj = Record<string, any>;
+const source = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {logs: ship, waf: enabled}
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+      annotations: {sidecar.istio.io/status: '{"containers":["istio-proxy"]}'}
+    spec:
+      imagePullSecrets: [{name: own}]
+      containers:
+        - name: app
+          image: example/web:1
+          ports: [{containerPort: 8080}]
+        - name: istio-proxy
+          image: docker.io/istio/proxyv2:1.24.0
+          ports: [{containerPort: 15090, name: http-envoy-prom}]
+`;
+/** An injection that brings the shared volume and the registry's pull Secret. */
+const config = (name: string, label: string, selected = true) => `apiVersion: inject-sidecar.dev/v1alpha1
+kind: SidecarInjection
+metadata: {name: ${name}}
+spec:
+  selector: {matchLabels: {${label}: ${selected ? (label === 'logs' ? 'ship' : 'enabled') : 'never'}}}
+  container:
+    name: ${name}
+    image: registry.example.com/${name}:1
+    securityContext: {runAsUser: 1000}
+    volumeMounts: [{name: shared, mountPath: /var/run/shared}]
+  volumes: [{name: shared, emptyDir: {}}]
+  appVolumeMounts: [{name: shared, mountPath: /var/run/shared}]
+  imagePullSecrets: [{name: registry}, {name: own}]
+`;
+function run(cfg: string, input: string): string {
+  const out = runStream(cfg, 'config.yaml', input);
+  expect(out.exitCode, out.stderr).toBe(0);
+  // The summary, and for a config that now selects nothing, the warning that says so; nothing else.
+  for (const line of out.stderr.trim().split('\n'))
+    expect(line).toMatch(/^inject-sidecar: injection "|^inject-sidecar: warning: selects no workload/);
+  return out.stdout;
+}
+const podSpec = (text: string): Obj => (parseAllDocuments(text)[0]!.toJS() as Obj).spec.template.spec;
+
+describe('two injections that bring the same volume and pull Secret', () => {
+  const logs = run(config('logs', 'logs'), source);
+  const both = run(config('waf', 'waf'), logs);
+  it('the pod has each part once, the app its mount once, the mesh proxy none', () => {
+    const spec = podSpec(both);
+    expect(spec.volumes).toEqual([{ name: 'shared', emptyDir: {} }]);
+    expect(spec.imagePullSecrets).toEqual([{ name: 'own' }, { name: 'registry' }]);
+    const byName = Object.fromEntries(spec.containers.map((c: Obj) => [c.name, c]));
+    expect(byName.app.volumeMounts).toEqual([{ name: 'shared', mountPath: '/var/run/shared' }]);
+    expect(byName['istio-proxy'].volumeMounts).toBeUndefined();
+    // Neither injection mounts into the other's sidecar beyond what that sidecar brings itself.
+    expect(byName.logs.volumeMounts).toEqual([{ name: 'shared', mountPath: '/var/run/shared' }]);
+    expect(byName.waf.volumeMounts).toEqual([{ name: 'shared', mountPath: '/var/run/shared' }]);
+  });
+  it('taking out the first leaves what the second needs: the same as the second alone', () => {
+    const wafAlone = run(config('waf', 'waf'), source);
+    expect(run(config('logs', 'logs', false), both)).toBe(wafAlone);
+  });
+  it('taking out both gives back the source byte for byte, the pull Secret the pod had kept', () => {
+    const noLogs = run(config('logs', 'logs', false), both);
+    expect(run(config('waf', 'waf', false), noLogs)).toBe(source);
+    const noWaf = run(config('waf', 'waf', false), both);
+    expect(run(config('logs', 'logs', false), noWaf)).toBe(source);
+  });
+  it('a second run of each changes nothing', () => {
+    expect(run(config('logs', 'logs'), both)).toBe(both);
+    expect(run(config('waf', 'waf'), both)).toBe(both);
+  });
+});
