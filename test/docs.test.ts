@@ -237,7 +237,7 @@ describe('docs/config.md, against the schema', () => {
       functionConfig: { apiVersion: 'v1', kind: 'ConfigMap', data: { nosuchkey: 'x' } },
     });
     const message = runResourceList(list).results.find((r) => r.message.startsWith('unknown ConfigMap key'))!.message;
-    const keys = /known keys are (.*)$/.exec(message)![1]!.split(', ');
+    const keys = /[Kk]nown keys are (.*)$/.exec(message)![1]!.split(', ');
     const table = reference.slice(reference.indexOf('**ConfigMap form**'));
     for (const key of keys) expect(table, key).toMatch(new RegExp(`^\\|[^|]*\`${key}\``, 'm'));
   });

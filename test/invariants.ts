@@ -116,9 +116,18 @@ export interface InvariantOptions {
   imagePullSecrets?: readonly string[];
 }
 
-/** A container as the user wrote it: the config's app mounts that the input did not have taken out. */
+/**
+ * A container as the user wrote it: the config's app mounts that the input did not have taken out.
+ * An empty `volumeMounts:` (null, as some Helm templates write it) is the same as none to Kubernetes.
+ */
+const withoutEmptyMounts = (cs: readonly Obj[]) =>
+  cs.map((c) => {
+    if (c.volumeMounts !== null && !(Array.isArray(c.volumeMounts) && c.volumeMounts.length === 0)) return c;
+    const { volumeMounts: _, ...rest } = c;
+    return rest;
+  });
 function withoutAppMounts(after: readonly Obj[], before: readonly Obj[], mounts: readonly Obj[]): Obj[] {
-  return after.map((c) => {
+  return withoutEmptyMounts(after).map((c) => {
     const was = before.find((b) => b.name === c.name);
     const added = (m: Obj) =>
       mounts.some((x) => isDeepStrictEqual(x, m)) &&
@@ -191,17 +200,25 @@ export function checkInvariants(
       const restartPolicy = podOf(out)?.spec?.restartPolicy;
       const completes = COMPLETES.has(out.kind) || restartPolicy === 'Never' || restartPolicy === 'OnFailure';
       const native = completes ? opts.native !== false : opts.native === true;
-      const [list, otherList] = native ? [initContainersOf, containersOf] : [containersOf, initContainersOf];
+      const list = native ? initContainersOf : containersOf;
       const sidecars = [...containersOf(out), ...initContainersOf(out)].filter((c) => c.name === opts.sidecarName);
       if (sidecars.length > 1) fail(`${id(out)} has ${sidecars.length} sidecars`);
       if (sidecars.length === 1) {
         sidecarPods.add(out);
         tally && tally.injected++;
         if (!opts.selected(before) && !isReferenced(before)) fail(`${id(out)} is not selected but got the sidecar`);
-        const without = list(out).filter((c) => c.name !== opts.sidecarName);
+        // The app containers, less the sidecar and the config's app mounts (regular containers only).
         const mounts = opts.appVolumeMounts ?? [];
-        if (!isDeepStrictEqual(withoutAppMounts(without, list(before), mounts), list(before)))
+        const apps = containersOf(out).filter((c) => c.name !== opts.sidecarName);
+        const inits = initContainersOf(out).filter((c) => c.name !== opts.sidecarName);
+        if (
+          !isDeepStrictEqual(
+            withoutAppMounts(apps, containersOf(before), mounts),
+            withoutEmptyMounts(containersOf(before)),
+          )
+        )
           fail(`${id(out)}: app containers changed`);
+        if (!isDeepStrictEqual(inits, initContainersOf(before))) fail(`${id(out)}: app containers changed`);
         const pod = podOf(out)!.spec;
         for (const v of opts.volumes ?? [])
           if (!(pod.volumes ?? []).some((x: Obj) => isDeepStrictEqual(x, v)))
@@ -209,7 +226,6 @@ export function checkInvariants(
         for (const name of opts.imagePullSecrets ?? [])
           if ((pod.imagePullSecrets ?? []).filter((r: Obj) => r.name === name).length !== 1)
             fail(`${id(out)}: has the sidecar but not the pull Secret ${name} exactly once`);
-        if (!isDeepStrictEqual(otherList(out), otherList(before))) fail(`${id(out)}: app containers changed`);
         const at = native ? list(out)[0] : list(out).at(-1);
         if (at?.name !== opts.sidecarName)
           fail(`${id(out)}: the sidecar is not ${native ? 'first in initContainers' : 'last in containers'}`);

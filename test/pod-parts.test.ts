@@ -81,3 +81,51 @@ describe('two injections that bring the same volume and pull Secret', () => {
     expect(run(config('waf', 'waf'), both)).toBe(both);
   });
 });
+
+describe('an override annotation changed or removed', () => {
+  const cfg = `apiVersion: inject-sidecar.dev/v1alpha1
+kind: SidecarInjection
+metadata: {name: waf}
+spec:
+  selector: {matchLabels: {waf: enabled}}
+  container: {name: waf, image: example/waf:1, securityContext: {runAsUser: 101}, env: [{name: MODE, value: monitoring}]}
+  ports: [{appPort: 8080, listenPort: 8443}]
+  overrides: {env: {MODE: [monitoring, block, safe_blocking]}, image: true}
+`;
+  const workload = (annotations: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {waf: enabled}${annotations}
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: app
+          image: example/web:1
+          ports: [{containerPort: 8080}]
+`;
+  const sidecarOf = (text: string): Obj =>
+    (parseAllDocuments(text)[0]!.toJS() as Obj).spec.template.spec.containers.find((c: Obj) => c.name === 'waf');
+  const mode = (text: string) => sidecarOf(text).env.find((e: Obj) => e.name === 'MODE').value;
+  const block =
+    '\n  annotations: {waf.inject-sidecar.dev/env.MODE: block, waf.inject-sidecar.dev/image: example/waf:2}';
+  const first = run(cfg, workload(block));
+  it('applies it', () => {
+    expect(mode(first)).toBe('block');
+    expect(sidecarOf(first).image).toBe('example/waf:2');
+  });
+  it('changed, a render gives the new value', () => {
+    const changed = first.replace('env.MODE: block', 'env.MODE: safe_blocking');
+    expect(mode(run(cfg, changed))).toBe('safe_blocking');
+  });
+  it("removed, a render gives the config's value, exactly as a workload that never had it", () => {
+    const removed = first.replace(block, '');
+    expect(run(cfg, removed)).toBe(run(cfg, workload('')));
+    expect(mode(run(cfg, removed))).toBe('monitoring');
+  });
+});

@@ -357,9 +357,18 @@ function count(out: RunOutput, cfg: Obj) {
     out.results.some((r) => /left without a sidecar/.test(r.message)),
   );
   saw('pod parts added', out.exitCode === 0 && /"appVolumeMounts":\[\{/.test(out.stdout));
-  saw('override applied', out.results.some((r) => / from annotation /.test(r.message)));
-  saw('override refused', out.results.some((r) => /the config's value stays/.test(r.message)));
-  saw('pod part collides', out.results.some((r) => /collides with the pod's volume/.test(r.message)));
+  saw(
+    'override applied',
+    out.results.some((r) => / from annotation /.test(r.message)),
+  );
+  saw(
+    'override refused',
+    out.results.some((r) => /the config's value stays/.test(r.message)),
+  );
+  saw(
+    'pod part collides',
+    out.results.some((r) => /collides with the pod's volume/.test(r.message)),
+  );
   saw('UDP entry', JSON.stringify(cfg).includes('UDP'));
   saw('ConfigMap form', cfg.kind === 'ConfigMap');
   saw('In/NotIn', /"(In|NotIn)"/.test(JSON.stringify(cfg)));

@@ -305,7 +305,11 @@ describe('the repository as a kpt package', () => {
     expect(r.status, r.stderr).toBe(0);
     const after = snapshot(copy);
     const changed = Object.keys(after).filter((f) => after[f] !== before[f]);
-    expect(changed.sort()).toEqual(['examples/every-kind/manifests.yaml', 'examples/kpt/manifests.yaml']);
+    expect(changed.sort()).toEqual([
+      'examples/every-kind/manifests.yaml',
+      'examples/kpt/manifests.yaml',
+      'examples/log-shipper/manifests.yaml',
+    ]);
   });
   it('carries catalog metadata', () => {
     const meta = parse(readFileSync(join(repo, 'metadata.yaml'), 'utf8'));
