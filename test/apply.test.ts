@@ -251,6 +251,9 @@ spec:
   },
   {
     name: 'a policy rule that only grows keeps its entries and style, the listen port appended',
+    // follow: the app port stays admitted, which the warning names as a path past the sidecar.
+    warns:
+      /NetworkPolicy web: ingress\[0\]: admits listen port 8443 beside app port 8080 \(sidecar\); app port 8080 stays admitted/,
     input: `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, labels: {waf: enabled}}

@@ -304,6 +304,8 @@ spec:
   };
   it.skipIf(!kpt).each([
     ['generate', false, 0],
+    // generate is replace and generate: the package's own policies lose the app ports too.
+    ['generate', true, 0],
     ['replace', true, 0],
     ['keep', true, 1],
     ['follow', true, 1],

@@ -2,7 +2,7 @@
 // whatever the list holds, and another injection's additions stay.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MESH_PORT_ANNOTATIONS, withListenPorts, withoutListenPorts } from '../src/plan/mesh-ports.js';
+import { DAPR_APP_PORT, MESH_PORT_ANNOTATIONS, withListenPorts, withoutListenPorts } from '../src/plan/mesh-ports.js';
 
 const numRuns = Number(process.env.NUM_RUNS ?? 250);
 const port = fc.integer({ min: 1, max: 20 }).map((n) => n * 1000);
@@ -12,7 +12,11 @@ const part = fc.oneof(
   fc.constant(' 8080'),
 );
 const portList = fc.array(part, { minLength: 1, maxLength: 5 }).map((parts) => parts.join(','));
-const annotations = fc.dictionary(fc.constantFrom(...MESH_PORT_ANNOTATIONS), portList);
+const lists = fc.dictionary(fc.constantFrom(...MESH_PORT_ANNOTATIONS), portList);
+// Dapr's app port: one port, often a fronted one.
+const annotations = fc
+  .tuple(lists, fc.option(port.map(String), { nil: undefined }))
+  .map(([x, dapr]) => (dapr === undefined ? x : { ...x, [DAPR_APP_PORT]: dapr }));
 const fronts = fc.array(fc.record({ appPort: port, listenPort: port }), { maxLength: 3 });
 
 /** One injection's run: its additions, and what it records of the values the user wrote. */
@@ -24,6 +28,19 @@ function add(before: Record<string, string>, ports: { appPort: number; listenPor
     own: { ports: ports.map((p) => ({ ...p, protocol: 'TCP' })), meshAnnotations },
   };
 }
+
+describe("Dapr's app port", () => {
+  it('moves to the listen port of the app port it names, and back', () => {
+    const { after, own } = add({ [DAPR_APP_PORT]: '8080' }, [{ appPort: 8080, listenPort: 8443 }]);
+    expect(after[DAPR_APP_PORT]).toBe('8443');
+    expect(withoutListenPorts(after, own)[DAPR_APP_PORT]).toBe('8080');
+  });
+  it('stays where it is when it names no fronted port, or the user changed it since', () => {
+    expect(withListenPorts({ [DAPR_APP_PORT]: '3000' }, [{ appPort: 8080, listenPort: 8443 }])).toEqual({});
+    const { after, own } = add({ [DAPR_APP_PORT]: '8080' }, [{ appPort: 8080, listenPort: 8443 }]);
+    expect(withoutListenPorts({ ...after, [DAPR_APP_PORT]: '9000' }, own)[DAPR_APP_PORT]).toBe('9000');
+  });
+});
 
 describe('mesh port annotations', () => {
   it('undo(add(x)) = x', () =>

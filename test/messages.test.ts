@@ -51,7 +51,7 @@ spec:
 
 describe('the summary line', () => {
   it('says what the run did: workloads with the sidecar, Services rewired, policies, warnings', () => {
-    const out = runStream(config(), 'waf.yaml', shopWithHooks);
+    const out = runStream(config({ networkPolicies: 'replace' }), 'waf.yaml', shopWithHooks);
     expect(out.exitCode).toBe(0);
     expect(out.stderr).toBe(
       'inject-sidecar: injection "waf": sidecar in 2 workloads, 2 Services rewired, 1 NetworkPolicy following it, 0 warnings\n',
@@ -85,7 +85,7 @@ describe('hooks', () => {
     ]);
   });
   it('are not pods behind a Service, in the plan or in the audit', () => {
-    const out = runStream(config(), 'waf.yaml', shopWithHooks);
+    const out = runStream(config({ networkPolicies: 'replace' }), 'waf.yaml', shopWithHooks);
     expect(out.results.filter((r) => r.severity === 'warning')).toEqual([]);
     const audit = runStream(config({ networkPolicies: 'replace' }), 'waf.yaml', out.stdout, { audit: true });
     const paths = audit.results.filter((r) => r.severity === 'error').map((r) => r.message);

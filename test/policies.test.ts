@@ -82,7 +82,8 @@ describe('planPolicies', () => {
       });
       const policies = apps.map((_, i) => policy(`p${i}`, 'shop', { app: `a${i}`, team: 'shop' }));
       const { plans, generated } = planPolicies({ ...config, networkPolicies }, policies, apps);
-      expect(plans.every((p) => p.rules[0]!.length === 2)).toBe(true);
+      // follow admits the listen port beside the app port; generate (replace and generate) in its place.
+      expect(plans.every((p) => p.rules[0]!.length === (networkPolicies === 'follow' ? 2 : 1))).toBe(true);
       expect(generated).toEqual([]); // every app has its policy
       expect(reads).toBeLessThanOrEqual(12 * apps.length);
     },

@@ -19,6 +19,7 @@ import { declaredAppPorts, podField, type Workload } from '../objects/workload.j
 import { describeRef, type Result, result, type Subject } from '../results.js';
 import { isSelected } from './decide.js';
 import { meshPolicyWarnings } from './mesh-policies.js';
+import { DAPR_APP_PORT } from './mesh-ports.js';
 import { canaryWarnings, foreignPolicyFindings } from './outside.js';
 import { pairServices } from './pairing.js';
 import { admits } from './policies.js';
@@ -65,6 +66,7 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
       if (onApp.length) bypassed.set(s, [...(bypassed.get(s) ?? []), ...onApp]);
     }
     paths.push(...eastWest(w, rendered.fronts, guardingOf.get(w) ?? []));
+    paths.push(...daprPastTheSidecar(w, rendered.fronts));
   }
   // Routes (Ingress, Gateway API) to a Service port left on an app port.
   const plans = [...bypassed].map(([service, bypass]) => ({ service, bypass }));
@@ -144,6 +146,15 @@ function guardingPolicies(policies: readonly NetworkPolicyObject[], workloads: r
   for (const p of policies.filter((p) => p.restrictsIngress))
     for (const w of select(p.ref.namespace, p.podSelector)) addTo(guarding, w, p);
   return guarding;
+}
+
+/** Dapr's sidecar delivering to a fronted app port on localhost, which nothing between can filter. */
+function daprPastTheSidecar(w: Workload, fronted: readonly FrontedPort[]): Result[] {
+  const value = w.podAnnotations[DAPR_APP_PORT]?.trim();
+  const m = fronted.find((f) => String(f.appPort) === value);
+  if (!m) return [];
+  const message = `${DAPR_APP_PORT} is fronted app port ${m.appPort}: daprd delivers service invocations and pub/sub messages to localhost:${m.appPort}, past the sidecar; set it to listen port ${m.listenPort}`;
+  return [path(message, w, `${podField(w, 'metadata.annotations')}[${DAPR_APP_PORT}]`)];
 }
 
 /** East-west: no policy restricts ingress to the pod, or a rule still admits a fronted app port. */

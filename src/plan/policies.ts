@@ -1,9 +1,11 @@
 // NetworkPolicies follow the port change. Traffic through a rewired Service now arrives on the
 // sidecar's listen port; a policy that admitted the app port and not the listen port would drop
-// it (an outage). Per `spec.networkPolicies`:
-//   follow  (default) every ingress rule that admits a moved app port also admits its listen port;
-//   replace as follow, and the app port is taken out, so the app is reachable only through the WAF;
-//   keep    nothing changes; each rule that now blocks the new path is named in a warning.
+// it (an outage). `spec.networkPolicies` is a ladder, each mode adding one thing to the one below:
+//   keep     nothing changes; each rule that now blocks the new path is named in a warning;
+//   follow   (default) every ingress rule that admits a moved app port also admits its listen port;
+//            the app port it still admits is a path past the sidecar, and a warning says so;
+//   replace  and the app port is taken out, so the app is reachable only through the WAF;
+//   generate and every injected workload that no policy selects gets a policy of its own.
 // A rule with no ports admits everything, the app port included: that is a warning, whatever the
 // mode. The sidecar-to-app hop is on localhost, which no policy can block.
 import { GENERATED_BY, GENERATED_FOR } from '../annotations.js';
@@ -174,6 +176,8 @@ function planPolicy(
   const injected = selected.filter(frontsAny);
   if (!policy.restrictsIngress || injected.length === 0) return { plan: asWritten, results: [] };
   const everyPodInjected = selected.every((p) => p.hasSidecar);
+  // replace and generate take the fronted app ports out; follow and keep leave them.
+  const takesOut = config.networkPolicies === 'replace' || config.networkPolicies === 'generate';
   const plan: PolicyPlan = { policy, rules: [], records: [] };
   const results: Result[] = [];
   policy.rules.forEach((ports, i) => {
@@ -186,9 +190,21 @@ function planPolicy(
     }
     const moved = movedPorts(ports, injected);
     // replace also takes out an app port the rule admits beside a listen port it admits already (a range over both).
-    const admitted = config.networkPolicies === 'replace' && everyPodInjected ? admittedAppPorts(ports, injected) : [];
+    const admitted = takesOut && everyPodInjected ? admittedAppPorts(ports, injected) : [];
+    // follow: every fronted app port the rule admits stays admitted, a path past the sidecar.
+    const open = config.networkPolicies === 'follow' ? admittedAppPorts(ports, injected) : [];
     if (moved.length === 0 && admitted.length === 0) {
       plan.rules.push(ports);
+      // A rule that admits both already (a range over both): nothing to change, still a path.
+      if (open.length)
+        results.push(
+          result(
+            'warning',
+            `ingress[${i}] admits listen port ${list(open, 'listenPort')} already, and ${appPortWords(open)} admitted: the pods it admits reach the app past the sidecar (networkPolicies: replace takes ${open.length > 1 ? 'them' : 'it'} out)`,
+            policy,
+            field,
+          ),
+        );
       return;
     }
     if (config.networkPolicies === 'keep') {
@@ -198,17 +214,17 @@ function planPolicy(
       return;
     }
     let wanted = withListenPorts(ports, moved);
-    if (config.networkPolicies === 'replace') {
+    if (takesOut) {
       if (everyPodInjected) wanted = withoutAppPorts(wanted, admitted, injected);
       else {
-        const message = `ingress[${i}] keeps app port ${list(moved, 'appPort')}: the policy also selects pods without the sidecar (networkPolicies: replace)`;
+        const message = `ingress[${i}] keeps app port ${list(moved, 'appPort')}: the policy also selects pods without the sidecar (networkPolicies: ${config.networkPolicies})`;
         results.push(result('warning', message, policy, field));
       }
     }
     plan.rules.push(wanted);
     if (sameData(wanted, ports)) return;
     plan.records.push(ruleChange(i, ports, wanted));
-    const verb = config.networkPolicies === 'replace' && everyPodInjected ? 'instead of' : 'beside';
+    const verb = takesOut && everyPodInjected ? 'instead of' : 'beside';
     const already = admitted.filter((a) => !moved.some((m) => sameFront(a, m)));
     const said = [
       ...(moved.length
@@ -220,8 +236,13 @@ function planPolicy(
           ]
         : []),
     ];
-    const message = `ingress[${i}]: ${said.join('; ')} (sidecar)`;
-    results.push(result('info', message, policy, field));
+    // follow: the listen port is admitted, and the app port still is: east-west traffic to it skips the WAF.
+    const stillAdmitted = open.length > 0;
+    const past = stillAdmitted
+      ? `; ${appPortWords(open)} admitted, so the pods it admits reach the app past the sidecar (networkPolicies: replace takes ${open.length > 1 ? 'them' : 'it'} out)`
+      : '';
+    const message = `ingress[${i}]: ${said.join('; ')} (sidecar)${past}`;
+    results.push(result(stillAdmitted ? 'warning' : 'info', message, policy, field));
   });
   return { plan, results };
 }
@@ -232,6 +253,9 @@ const appPortsOf = (injected: readonly PlannedWorkload[]) => {
   const ports = [...new Set(injected.flatMap((i) => i.fronts.map((m) => m.appPort)))];
   return `app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
 };
+/** `app port 8080 stays` or `app ports 8080, 8090 stay`. */
+const appPortWords = (open: readonly Moved[]) =>
+  open.length > 1 ? `app ports ${list(open, 'appPort')} stay` : `app port ${list(open, 'appPort')} stays`;
 const list = (moved: readonly Moved[], key: 'appPort' | 'listenPort') =>
   [...new Set(moved.map((m) => m[key]))].join(', ');
 
