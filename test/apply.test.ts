@@ -9,7 +9,7 @@ kind: SidecarInjection
 metadata: {name: waf}
 spec:
   selector: {matchLabels: {waf: enabled}}
-  container: {name: waf, image: w, securityContext: {runAsUser: 1000}}
+  container: {name: waf, image: w, securityContext: {runAsUser: 1000}, readinessProbe: {tcpSocket: {port: 8443}}}
   ports: [{appPort: 8080, listenPort: 8443}]
 `;
 const deselect = config.replace('{waf: enabled}', '{waf: never}');
@@ -24,6 +24,7 @@ const sidecar = (indent: string) =>
   [
     `- name: waf`,
     `  image: w`,
+    `  readinessProbe: {tcpSocket: {port: 8443}}`,
     `  securityContext: ${restricted}`,
     `  env: [{name: APP_PORT, value: "8080"}]`,
     `  ports: [{containerPort: 8443}]`,
@@ -59,7 +60,7 @@ spec:
   template:
     metadata: {labels: {app: web}, annotations: {inject-sidecar.dev/status: ${status}, kubectl.kubernetes.io/default-container: app}} # kept
     spec:
-      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, securityContext: ${restricted}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, readinessProbe: {tcpSocket: {port: 8443}}, securityContext: ${restricted}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
 `,
   },
   {
@@ -203,7 +204,7 @@ spec:
       annotations: {inject-sidecar.dev/status: '{"bot":{"container":"bot","native":true,"ports":[]},"waf":{"container":"waf","native":true,"ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}
     spec:
       restartPolicy: Never
-      initContainers: [{name: bot, image: b, restartPolicy: Always}, {name: waf, image: w, restartPolicy: Always, securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}, runAsUser: 1000}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}, {name: migrate, image: m}]
+      initContainers: [{name: bot, image: b, restartPolicy: Always}, {name: waf, image: w, restartPolicy: Always, readinessProbe: {tcpSocket: {port: 8443}}, securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}, runAsUser: 1000}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}, {name: migrate, image: m}]
       containers: [{name: app, image: a, ports: [{containerPort: 8080}]}]
 `,
   },
@@ -279,7 +280,7 @@ spec:
   template:
     metadata: {labels: {app: web}, annotations: {inject-sidecar.dev/status: '{"waf":{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}}
     spec:
-      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}, runAsUser: 1000}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, readinessProbe: {tcpSocket: {port: 8443}}, securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}, runAsUser: 1000}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -319,7 +320,7 @@ spec:
   template:
     metadata: {labels: {app: web}, annotations: {inject-sidecar.dev/status: '{"waf":{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}}
     spec:
-      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}, runAsUser: 1000}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, readinessProbe: {tcpSocket: {port: 8443}}, securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}, runAsUser: 1000}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -354,7 +355,7 @@ spec:
     metadata: {labels: *pod, annotations: {inject-sidecar.dev/status: '{"waf":{"container":"waf","ports":[{"appPort":8080,"listenPort":8443,"protocol":"TCP"}],"defaultContainer":"app"}}', kubectl.kubernetes.io/default-container: app}}
     spec:
       initContainers: &main [{name: app, image: a, ports: [{containerPort: 8080}]}]
-      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}, runAsUser: 1000}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
+      containers: [{name: app, image: a, ports: [{containerPort: 8080}]}, {name: waf, image: w, readinessProbe: {tcpSocket: {port: 8443}}, securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}, runAsUser: 1000}, env: [{name: APP_PORT, value: "8080"}], ports: [{containerPort: 8443}]}]
 `,
   },
 ];

@@ -262,7 +262,7 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
     [
       { name: 'waf', image: 'w', listenPort: '8443', imag: 'x' },
       'data.imag',
-      'unknown ConfigMap key imag; did you mean image? Known keys are selector, namespaces, defaultNamespace, name, image, appPort, listenPort, portName, protocol, networkPolicies, mode, kinds, native, strict, runAsUser',
+      'unknown ConfigMap key imag; did you mean image? Known keys are selector, namespaces, defaultNamespace, name, image, appPort, listenPort, portName, protocol, networkPolicies, mode, kinds, native, strict, runAsUser, readinessProbe',
     ],
     [
       { name: 'waf', image: 'w', listenPort: '8443', selector: 'a in b' },

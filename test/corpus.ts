@@ -80,6 +80,7 @@ export const configObject = (selector: LabelSelector, extra: Obj = {}, kinds?: s
       name: 'waf',
       image: 'wallarm/node:4.10',
       securityContext: { runAsUser: 100 },
+      readinessProbe: { tcpSocket: { port: LISTEN } },
       volumeMounts: [{ name: 'waf-cache', mountPath: '/var/cache/waf' }],
     },
     ports: [{ listenPort: LISTEN, name: 'waf-http' }],

@@ -29,7 +29,12 @@ function configFile(name: string, matchLabels: Record<string, string>, more: Obj
       selector: { matchLabels },
       // Pod and Job too: the hooks are of kinds the config selects, and must be left alone anyway.
       kinds: ['Deployment', 'Pod', 'Job'],
-      container: { name: 'waf', image: 'nginxinc/nginx-unprivileged:1.27', securityContext: { runAsUser: 101 } },
+      container: {
+        name: 'waf',
+        image: 'nginxinc/nginx-unprivileged:1.27',
+        securityContext: { runAsUser: 101 },
+        readinessProbe: { tcpSocket: { port: 8443 } },
+      },
       ports: [{ appPort: 'http', listenPort: 8443 }],
       ...more,
     },
@@ -239,7 +244,7 @@ for (const route of routes) {
         const tty = atTerminal(route, ['template', 'rel', dir, ...route.postRenderer(config())]);
         expect(tty.status).toBe(0);
         expect(tty.screen).toContain(
-          'inject-sidecar: injection "waf": sidecar in 1 workload, 1 Service rewired, 1 NetworkPolicy following it, 0 warnings',
+          'inject-sidecar: injection "waf": sidecar in 1 workload, 1 Service rewired, 1 NetworkPolicy following it, 1 warning',
         );
       });
   });

@@ -18,7 +18,12 @@ const config = (spec: Record<string, unknown> = {}) =>
     metadata: { name: 'waf' },
     spec: {
       selector: { matchLabels: { waf: 'enabled' } },
-      container: { name: 'waf', image: 'wallarm/node:4.10', securityContext: { runAsUser: 100 } },
+      container: {
+        name: 'waf',
+        image: 'wallarm/node:4.10',
+        securityContext: { runAsUser: 100 },
+        readinessProbe: { tcpSocket: { port: 8443 } },
+      },
       ports: [{ listenPort: 8443 }],
       ...spec,
     },

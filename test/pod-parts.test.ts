@@ -88,7 +88,7 @@ kind: SidecarInjection
 metadata: {name: waf}
 spec:
   selector: {matchLabels: {waf: enabled}}
-  container: {name: waf, image: example/waf:1, securityContext: {runAsUser: 101}, env: [{name: MODE, value: monitoring}]}
+  container: {name: waf, image: example/waf:1, securityContext: {runAsUser: 101}, readinessProbe: {tcpSocket: {port: 8443}}, env: [{name: MODE, value: monitoring}]}
   ports: [{appPort: 8080, listenPort: 8443}]
   overrides: {env: {MODE: [monitoring, block, safe_blocking]}, image: true}
 `;

@@ -57,6 +57,7 @@ export const KPT_EVAL_ARGS = [
   'name=waf',
   'image=wallarm/node:4.10',
   'runAsUser=100',
+  'readinessProbe=tcp',
   'listenPort=8443',
   'portName=waf-http',
 ];

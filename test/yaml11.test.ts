@@ -52,7 +52,13 @@ const config = (env: { name: string; value: string }[]) =>
     metadata: { name: 'waf' },
     spec: {
       selector: { matchLabels: { waf: 'enabled' } },
-      container: { name: 'waf', image: 'example/waf:1', env, securityContext: { runAsUser: 101 } },
+      container: {
+        name: 'waf',
+        image: 'example/waf:1',
+        env,
+        securityContext: { runAsUser: 101 },
+        readinessProbe: { tcpSocket: { port: 8443 } },
+      },
       ports: [{ appPort: 8080, listenPort: 8443 }],
     },
   });

@@ -8,7 +8,7 @@ import { parseSelectorString } from '../objects/selector.js';
 import { closest, issueResults } from '../objects/shape.js';
 import { problem, ResultsError, result } from '../results.js';
 import { mergeContainer } from './presets/merge.js';
-import { modsecurityCrs, type Preset, wallarm } from './presets/presets.js';
+import { modsecurityCrs, PRESET_DRAIN_SECONDS, type Preset, wallarm } from './presets/presets.js';
 import { API_VERSION, type InjectionConfig, sidecarInjectionSchema } from './schema.js';
 
 const configError = (path: string, message: string) =>
@@ -36,11 +36,16 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
     ...(spec.overrides ? { overrides: spec.overrides } : {}),
     kinds: spec.kinds,
     ...(spec.native !== undefined ? { native: spec.native } : {}),
+    ...(drainOf(spec) !== undefined ? { drainSeconds: drainOf(spec) } : {}),
     networkPolicies: spec.networkPolicies,
     mode: spec.mode,
     ...(spec.strict ? { strict: true } : {}),
   };
 }
+
+/** The config's drain, or the preset's when the config says none and sets no preStop of its own. */
+const drainOf = (spec: z.output<typeof sidecarInjectionSchema>['spec']) =>
+  spec.drainSeconds ?? (spec.preset && spec.container.lifecycle === undefined ? PRESET_DRAIN_SECONDS : undefined);
 
 /** The preset's sidecar, or every problem with its settings as error results. */
 function presetOf(spec: z.output<typeof sidecarInjectionSchema>['spec']): Preset | undefined {
@@ -86,6 +91,7 @@ const configMapKeys: Record<string, string> = {
   native: 'spec.native',
   strict: 'spec.strict',
   runAsUser: 'spec.container.securityContext.runAsUser',
+  readinessProbe: 'spec.container.readinessProbe',
 };
 
 const didYouMean = (written: string, allowed: readonly string[]) => {
@@ -138,6 +144,22 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
   const strict = str('strict');
   const flag = (v: string) => (v === 'true' ? true : v === 'false' ? false : v);
   const runAsUser = str('runAsUser');
+  // `tcp`: a tcpSocket on the listen port; `http:/path`: an httpGet of that path on it.
+  const probe = str('readinessProbe');
+  const listen = asPort(str('listenPort'));
+  const readinessProbe =
+    probe === 'tcp'
+      ? { tcpSocket: { port: listen } }
+      : probe?.startsWith('http:/')
+        ? { httpGet: { path: probe.slice('http:'.length), port: listen } }
+        : undefined;
+  if (probe !== undefined && readinessProbe === undefined)
+    problems.push(
+      configError(
+        'data.readinessProbe',
+        `readinessProbe is tcp or http:/path (on the listen port), not ${JSON.stringify(probe)}`,
+      ),
+    );
   if (runAsUser !== undefined && !/^\d+$/.test(runAsUser))
     problems.push(
       configError('data.runAsUser', `runAsUser is the image's numeric user, not ${JSON.stringify(runAsUser)}`),
@@ -154,6 +176,7 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
         name: str('name'),
         image: str('image'),
         ...(runAsUser !== undefined ? { securityContext: { runAsUser: Number(runAsUser) } } : {}),
+        ...(readinessProbe ? { readinessProbe } : {}),
       },
       ports: [mapping],
       ...(str('networkPolicies') !== undefined ? { networkPolicies: str('networkPolicies') } : {}),

@@ -178,6 +178,8 @@ const spec = z
       ['Deployment'],
     ),
     native: optional(z.boolean()),
+    // The sidecar keeps accepting this long after its pod is asked to stop (lifecycle.preStop sleep).
+    drainSeconds: optional(z.int().check(z.minimum(1, 'drainSeconds is 1 or more'), z.maximum(3600))),
     mode: z._default(z.enum(['inject', 'audit'], { error: 'mode is inject or audit' }), 'inject'),
     // Every warning fails the render: for routes that show no warning on success (Helm, Argo CD).
     strict: optional(z.boolean()),
@@ -219,6 +221,8 @@ const spec = z
         if (s.container.name === undefined) issue(['container', 'name'], 'a name is required (or a preset)');
         if (s.container.image === undefined) issue(['container', 'image'], 'an image is required (or a preset)');
       }
+      if (s.drainSeconds !== undefined && s.container.lifecycle?.preStop !== undefined)
+        issue(['drainSeconds'], 'spec.container.lifecycle.preStop is set too: keep one way to stop the sidecar');
       if (s.container.restartPolicy !== undefined)
         issue(['container', 'restartPolicy'], 'set spec.native: true for a native sidecar instead');
       if (s.preset && s.ports.length !== 1)
@@ -301,6 +305,8 @@ export interface InjectionConfig {
   imagePullSecrets?: readonly string[];
   /** What a workload may set on its sidecar by annotation; nothing unless allowed. */
   overrides?: Overrides;
+  /** Seconds the sidecar keeps accepting after its pod is asked to stop (preStop sleep). */
+  drainSeconds?: number;
   /** The preset the container comes from, if any. */
   preset?: string;
   /** Ports a preset's image binds in the pod besides the listen port: collisions with the app are errors. */

@@ -93,6 +93,7 @@ export type SidecarInjection = {
         )[]
       | undefined;
     native?: boolean | undefined;
+    drainSeconds?: number | undefined;
     mode?: 'inject' | 'audit' | undefined;
     strict?: boolean | undefined;
     preset?: 'wallarm' | 'modsecurity-crs' | undefined;

@@ -150,6 +150,8 @@ export interface WorkloadObject extends Subject {
   imagePullSecrets: readonly string[];
   /** The pod's securityContext.runAsUser, which its containers inherit. */
   podRunAsUser?: number;
+  /** The pod's terminationGracePeriodSeconds, when set (Kubernetes' default is 30). */
+  terminationGracePeriodSeconds?: number;
   /** Every injection's record, by name. */
   statuses: Statuses;
 }
@@ -277,6 +279,9 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
     imagePullSecrets: (
       checkShape(namedListShape, podSpec.imagePullSecrets, about, at('spec.imagePullSecrets')) ?? []
     ).map((r) => r.name),
+    ...(typeof podSpec.terminationGracePeriodSeconds === 'number'
+      ? { terminationGracePeriodSeconds: podSpec.terminationGracePeriodSeconds }
+      : {}),
     ...(isObj(podSpec.securityContext) && typeof podSpec.securityContext.runAsUser === 'number'
       ? { podRunAsUser: podSpec.securityContext.runAsUser }
       : {}),

@@ -18,6 +18,7 @@ import type { Workload, WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { autoscalerWarnings } from './autoscalers.js';
 import { completesWhy, decideSidecar, type SidecarDecision } from './decide.js';
+import { lifecycleResults } from './lifecycle.js';
 import { meshPolicyWarnings } from './mesh-policies.js';
 import { canaryWarnings, foreignPolicyWarnings, monitorWarnings } from './outside.js';
 import { withOverrides } from './overrides.js';
@@ -156,6 +157,19 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
     });
   results.push(...autoscalerWarnings(autoscalers, withSidecar));
   results.push(...unverifiableNonRoot(config, withSidecar));
+  results.push(
+    ...lifecycleResults(
+      config,
+      runningPlanned
+        .filter((p) => p.hasSidecar)
+        .map((p) => ({
+          workload: p.workload,
+          sidecar: planOf.get(p.workload)!.sidecar!,
+          native: planOf.get(p.workload)!.slot?.native === true,
+          fronts: frontsAny(p),
+        })),
+    ),
+  );
   results.push(...routeWarnings(routes, servicePlans));
   const fronting = runningPlanned.filter(frontsAny);
   results.push(...meshPolicyWarnings(meshPolicies, fronting));

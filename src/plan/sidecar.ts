@@ -41,11 +41,16 @@ export function buildSidecar(
   const { name, image, ...rest } = base;
   const head = native ? { name, image, restartPolicy: 'Always' } : { name, image };
   // The config's own key order: env, ports and securityContext stay where the config has them, or come last.
+  // The drain: the sidecar keeps accepting while the endpoint removal reaches every node.
+  const drain = config.drainSeconds
+    ? { lifecycle: { ...(base.lifecycle ?? {}), preStop: { sleep: { seconds: config.drainSeconds } } } }
+    : {};
   return {
     ...head,
     ...rest,
     ...(env.length || base.env ? { env } : {}),
     ...(ports.length || base.ports ? { ports } : {}),
+    ...drain,
     securityContext: restrictedUnder(base.securityContext),
   } as Container;
 }

@@ -35,6 +35,13 @@ export interface Preset {
 }
 
 const env = (name: string, value: string): EnvVar => ({ name, value });
+
+/**
+ * The presets' drain: long enough for the endpoint removal to reach kube-proxy on every node (a few
+ * seconds in a healthy cluster), well under the default 30 s grace period. Both images run nginx;
+ * the CRS image stops it gracefully itself (nginx-unprivileged's STOPSIGNAL SIGQUIT).
+ */
+export const PRESET_DRAIN_SECONDS = 5;
 const MIN_UNPRIVILEGED = 1024;
 
 function listenPortRule(listenPort: number, problems: Preset['problems']) {
@@ -155,18 +162,18 @@ export function wallarm(
     // 7.x: wd's /ready turns 200 once the node has initialised (and stays 200 through a Cloud
     // outage), /health while it runs. 6.x has neither: the listen port (an httpGet there would probe
     // the app through the proxy; the status page listens on 127.0.0.8 only).
+    // The startup probe holds the liveness probe (and, for a native sidecar, the app) back while the
+    // node registers with the Cloud: up to 3 minutes.
     ...(wd
       ? {
+          startupProbe: { httpGet: { path: '/ready', port: WD_HEALTH_PORT }, periodSeconds: 2, failureThreshold: 90 },
           readinessProbe: { httpGet: { path: '/ready', port: WD_HEALTH_PORT }, periodSeconds: 5 },
-          livenessProbe: {
-            httpGet: { path: '/health', port: WD_HEALTH_PORT },
-            initialDelaySeconds: 10,
-            periodSeconds: 10,
-          },
+          livenessProbe: { httpGet: { path: '/health', port: WD_HEALTH_PORT }, periodSeconds: 10 },
         }
       : {
+          startupProbe: { tcpSocket: { port: listenPort }, periodSeconds: 2, failureThreshold: 90 },
           readinessProbe: { tcpSocket: { port: listenPort }, periodSeconds: 5 },
-          livenessProbe: { tcpSocket: { port: listenPort }, initialDelaySeconds: 30, periodSeconds: 10 },
+          livenessProbe: { tcpSocket: { port: listenPort }, periodSeconds: 10 },
         }),
     securityContext: {
       // The image's nginx carries a file capability; without NET_BIND_SERVICE it does not start.
@@ -221,13 +228,17 @@ export function modsecurityCrs(listenPort: number, s: ModsecuritySettings = {}, 
       env('ANOMALY_OUTBOUND', String(s.anomalyOutbound ?? 4)),
     ],
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    startupProbe: {
+      httpGet: { path: '/healthz', port: listenPort, ...(tls ? { scheme: 'HTTPS' } : {}) },
+      periodSeconds: 1,
+      failureThreshold: 60,
+    },
     readinessProbe: {
       httpGet: { path: '/healthz', port: listenPort, ...(tls ? { scheme: 'HTTPS' } : {}) },
       periodSeconds: 5,
     },
     livenessProbe: {
       httpGet: { path: '/healthz', port: listenPort, ...(tls ? { scheme: 'HTTPS' } : {}) },
-      initialDelaySeconds: 10,
       periodSeconds: 10,
     },
     // The image's USER is the name `nginx`, uid and gid 101 in its base, nginxinc/nginx-unprivileged.
