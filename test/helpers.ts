@@ -34,6 +34,7 @@ export function workload(
     initContainers: [],
     volumes: [],
     imagePullSecrets: [],
+    emptyLists: {},
     statuses: {},
   };
 }

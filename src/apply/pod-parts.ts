@@ -3,10 +3,10 @@
 // path), and the ones it brought before and no longer has taken out. A list this leaves empty
 // goes, so a pod that had none gets back exactly what the user wrote.
 import type { Document, YAMLMap, YAMLSeq } from 'yaml';
-import { isMap } from 'yaml';
+import { isMap, Scalar } from 'yaml';
 import { toPlain } from '../io/yaml.js';
 import { isObj, type Obj, sameData } from '../objects/shape.js';
-import type { Workload } from '../objects/workload.js';
+import { listKey, type Workload } from '../objects/workload.js';
 import type { PodParts } from '../plan/pod-parts.js';
 import { partsToTakeOut } from '../plan/seen-by.js';
 import { editable, fieldOf, isAbsent, mapAt, seqAt } from './nodes.js';
@@ -19,6 +19,8 @@ interface ListChange {
   put: Obj[];
   remove: Set<string>;
   keyOf: (entry: Obj) => string;
+  /** How the user wrote the list before the injection filled it, if empty: what an emptied list becomes. */
+  emptyAs?: null | [];
 }
 
 const byName = (e: Obj) => String(e.name);
@@ -28,6 +30,10 @@ const byPath = (e: Obj) => String(e.mountPath);
 export function podPartsChanges(w: Workload, parts: PodParts): ListChange[] {
   const spec = [...w.kind.podTemplatePath, 'spec'];
   const gone = w.earlier ? partsToTakeOut(w.earlier, w.others) : undefined;
+  const emptyAs = (key: string) => {
+    const form = w.earlier?.emptyLists?.[key];
+    return form === undefined ? {} : { emptyAs: form };
+  };
   const changes: ListChange[] = [];
   const add = (change: ListChange, current: readonly Obj[]) => {
     const remove = new Set([...change.remove].filter((k) => !change.put.some((p) => change.keyOf(p) === k)));
@@ -42,6 +48,7 @@ export function podPartsChanges(w: Workload, parts: PodParts): ListChange[] {
       put: parts.volumes as unknown as Obj[],
       remove: gone?.volumes ?? new Set(),
       keyOf: byName,
+      ...emptyAs(listKey('volumes')),
     },
     w.current.volumes as unknown as Obj[],
   );
@@ -52,6 +59,7 @@ export function podPartsChanges(w: Workload, parts: PodParts): ListChange[] {
       put: parts.imagePullSecrets.map((name) => ({ name })),
       remove: gone?.imagePullSecrets ?? new Set(),
       keyOf: byName,
+      ...emptyAs(listKey('imagePullSecrets')),
     },
     w.current.imagePullSecrets.map((name) => ({ name })),
   );
@@ -69,6 +77,7 @@ export function podPartsChanges(w: Workload, parts: PodParts): ListChange[] {
         put: parts.appVolumeMounts.filter((m) => m.container === name).map((m) => m.mount as unknown as Obj),
         remove: new Set((gone?.appVolumeMounts ?? []).filter((m) => m.container === name).map((m) => m.mountPath)),
         keyOf: byPath,
+        ...emptyAs(listKey('volumeMounts', name)),
       },
       (container.volumeMounts ?? []) as unknown as Obj[],
     );
@@ -84,6 +93,13 @@ function holderOf(doc: Document, object: YAMLMap, w: Workload, path: readonly st
   if (!spec) return undefined;
   const list = seqAt(doc, spec, 'containers', w, fieldOf([...path.slice(0, at + 1)]));
   return list.items.find((c): c is YAMLMap => isMap(c) && c.get('name') === path[at + 1]);
+}
+
+/** A null written as nothing (`key:`), as the user wrote it. */
+function writtenEmpty(): Scalar {
+  const empty = new Scalar(null);
+  empty.source = '';
+  return empty;
 }
 
 export function applyPodParts(doc: Document, object: YAMLMap, w: Workload, changes: readonly ListChange[]): void {
@@ -109,7 +125,11 @@ export function applyPodParts(doc: Document, object: YAMLMap, w: Workload, chang
       if (at >= 0) list.items[at] = created;
       else list.items.push(created);
     }
-    if (list.items.length === 0) holder.delete(change.key);
+    if (list.items.length === 0) {
+      // Back to how the user wrote it: `key:` or `key: []`; a list the injection made goes.
+      if (change.emptyAs === undefined) holder.delete(change.key);
+      else holder.set(change.key, change.emptyAs === null ? writtenEmpty() : doc.createNode([]));
+    }
   }
 }
 

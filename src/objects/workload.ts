@@ -104,7 +104,13 @@ export interface InjectionStatus {
   imagePullSecrets?: string[];
   /** The mounts this injection put into app containers (spec.appVolumeMounts). */
   appVolumeMounts?: AppMount[];
+  /** Lists it put entries into that were written empty (`volumes:` or `volumes: []`), by listKey. */
+  emptyLists?: Record<string, null | []>;
 }
+
+/** A pod list's key for the status record: `volumes`, `imagePullSecrets`, `containers[app].volumeMounts`. */
+export const listKey = (list: string, container?: string) =>
+  container === undefined ? list : `containers[${container}].${list}`;
 
 /** A mount in an app container, by the container's name and the mount's path (unique in a container). */
 export interface AppMount {
@@ -148,6 +154,8 @@ export interface WorkloadObject extends Subject {
   /** The pod's volumes and image pull Secrets (by name). */
   volumes: readonly Volume[];
   imagePullSecrets: readonly string[];
+  /** The pod's lists written empty (null or []), by listKey: a removal gives them back so. */
+  emptyLists: Readonly<Record<string, null | []>>;
   /** The pod's securityContext.runAsUser, which its containers inherit. */
   podRunAsUser?: number;
   /** The pod's terminationGracePeriodSeconds, when set (Kubernetes' default is 30). */
@@ -222,6 +230,25 @@ const containersShape = z.nullish(
   z.array(z.looseObject({ name: z.string(), ports: z.nullish(z.array(containerPortShape)) })),
 );
 
+const emptyForm = (v: unknown): null | [] | undefined =>
+  v === null ? null : Array.isArray(v) && v.length === 0 ? [] : undefined;
+
+/** The pod's lists an injection may fill that are written empty, and how. */
+function emptyListsOf(podSpec: Obj): Record<string, null | []> {
+  const out: Record<string, null | []> = {};
+  const note = (key: string, v: unknown) => {
+    const form = emptyForm(v);
+    if (form !== undefined) out[key] = form;
+  };
+  if (has(podSpec, 'volumes')) note(listKey('volumes'), podSpec.volumes);
+  if (has(podSpec, 'imagePullSecrets')) note(listKey('imagePullSecrets'), podSpec.imagePullSecrets);
+  if (Array.isArray(podSpec.containers))
+    for (const c of podSpec.containers)
+      if (isObj(c) && typeof c.name === 'string' && has(c, 'volumeMounts'))
+        note(listKey('volumeMounts', c.name), c.volumeMounts);
+  return out;
+}
+
 // Volumes and image pull Secrets are entries with a name; the rest is the API server's to check.
 const namedListShape = z.nullish(z.array(z.looseObject({ name: z.string() })));
 
@@ -255,6 +282,7 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
       initContainers: [],
       volumes: [],
       imagePullSecrets: [],
+      emptyLists: {},
       hostNetwork: false,
       completes: kind.completes === true,
     };
@@ -276,6 +304,7 @@ export function readWorkload(object: KrmObject, kind: WorkloadKind): WorkloadObj
     containers: containerList(podSpec.containers, about, at('spec.containers')),
     initContainers: containerList(podSpec.initContainers, about, at('spec.initContainers')),
     volumes: (checkShape(namedListShape, podSpec.volumes, about, at('spec.volumes')) ?? []) as Volume[],
+    emptyLists: emptyListsOf(podSpec),
     imagePullSecrets: (
       checkShape(namedListShape, podSpec.imagePullSecrets, about, at('spec.imagePullSecrets')) ?? []
     ).map((r) => r.name),

@@ -7,7 +7,7 @@ import type { InjectionConfig } from '../config/schema.js';
 import { recordsAnnotation } from '../objects/ledger.js';
 import { appContainersOf } from '../objects/mesh.js';
 import { declaredPorts, protocolOf } from '../objects/ports.js';
-import { type InjectionStatus, podField, type Workload } from '../objects/workload.js';
+import { type InjectionStatus, listKey, podField, type Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import type { ResolvedMapping } from './decide.js';
 import { withListenPorts } from './mesh-ports.js';
@@ -123,12 +123,33 @@ export function injectedAnnotations(
           appVolumeMounts: parts.appVolumeMounts.map((m) => ({ container: m.container, mountPath: m.mount.mountPath })),
         }
       : {}),
+    ...emptyListsFilled(w, parts),
   });
   return {
     [STATUS]: recordsAnnotation(name, w.others, status),
     ...(setDefault ? { [DEFAULT_CONTAINER]: firstApp } : {}),
     ...mesh,
   };
+}
+
+/**
+ * The lists this injection fills that the user wrote empty (`volumes:` or `[]`): as the earlier run
+ * recorded them, or as the pod has them now. A removal gives them back so, byte for byte.
+ */
+function emptyListsFilled(w: Workload, parts: PodParts): { emptyLists?: Record<string, null | []> } {
+  const filled = [
+    ...(parts.volumes.length ? [listKey('volumes')] : []),
+    ...(parts.imagePullSecrets.length ? [listKey('imagePullSecrets')] : []),
+    ...new Set(parts.appVolumeMounts.map((m) => listKey('volumeMounts', m.container))),
+  ];
+  const out: Record<string, null | []> = {};
+  for (const key of filled) {
+    // null is a form here (`key:`), so the earlier record is asked by key, not with ??.
+    const earlier = w.earlier?.emptyLists;
+    const form = earlier && Object.hasOwn(earlier, key) ? earlier[key] : w.emptyLists[key];
+    if (form !== undefined) out[key] = form;
+  }
+  return Object.keys(out).length ? { emptyLists: out } : {};
 }
 
 /** Taking an earlier sidecar out: drop the status, and give back the default container the user had. */
@@ -161,5 +182,6 @@ function statusRecord(s: InjectionStatus): InjectionStatus {
     ...(s.volumes ? { volumes: s.volumes } : {}),
     ...(s.imagePullSecrets ? { imagePullSecrets: s.imagePullSecrets } : {}),
     ...(s.appVolumeMounts ? { appVolumeMounts: s.appVolumeMounts } : {}),
+    ...(s.emptyLists ? { emptyLists: s.emptyLists } : {}),
   };
 }
