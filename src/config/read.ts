@@ -20,6 +20,7 @@ function issuesOf(error: z.core.$ZodError, rename: (path: string) => string = (p
 
 function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): InjectionConfig {
   const preset = presetOf(spec);
+  const drainSeconds = drainOf(spec);
   return {
     name: metadata?.name ?? 'inject-sidecar',
     selector: spec.selector,
@@ -36,7 +37,7 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
     ...(spec.overrides ? { overrides: spec.overrides } : {}),
     kinds: spec.kinds,
     ...(spec.native !== undefined ? { native: spec.native } : {}),
-    ...(drainOf(spec) !== undefined ? { drainSeconds: drainOf(spec) } : {}),
+    ...(drainSeconds !== undefined ? { drainSeconds } : {}),
     networkPolicies: spec.networkPolicies,
     mode: spec.mode,
     ...(spec.strict ? { strict: true } : {}),

@@ -148,28 +148,23 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   const runningPlanned = running.map(plannedAs);
   const policies = planPolicies(config, networkPolicies, runningPlanned);
   results.push(...policies.results);
+  // Each running workload with the sidecar it actually gets: what the per-sidecar checks read.
   const planOf = new Map(workloadPlans.map((p) => [p.workload, p]));
   const withSidecar = runningPlanned
     .filter((p) => p.hasSidecar)
     .map((p) => {
-      const { sidecar, resourcesFrom } = planOf.get(p.workload)!;
-      return { workload: p.workload, sidecar: sidecar!, ...(resourcesFrom ? { resourcesFrom } : {}) };
+      const { sidecar, resourcesFrom, slot } = planOf.get(p.workload)!;
+      return {
+        workload: p.workload,
+        sidecar: sidecar!,
+        native: slot?.native === true,
+        fronts: frontsAny(p),
+        ...(resourcesFrom ? { resourcesFrom } : {}),
+      };
     });
   results.push(...autoscalerWarnings(autoscalers, withSidecar));
   results.push(...unverifiableNonRoot(config, withSidecar));
-  results.push(
-    ...lifecycleResults(
-      config,
-      runningPlanned
-        .filter((p) => p.hasSidecar)
-        .map((p) => ({
-          workload: p.workload,
-          sidecar: planOf.get(p.workload)!.sidecar!,
-          native: planOf.get(p.workload)!.slot?.native === true,
-          fronts: frontsAny(p),
-        })),
-    ),
-  );
+  results.push(...lifecycleResults(config, withSidecar));
   results.push(...routeWarnings(routes, servicePlans));
   const fronting = runningPlanned.filter(frontsAny);
   results.push(...meshPolicyWarnings(meshPolicies, fronting));
