@@ -1,8 +1,12 @@
 // Pod parts with two injections on one pod, and the containers an app mount goes to. The goldens
 // (fixtures/pod-parts-*, error-pod-parts-*) hold one injection each; here, sequences of two.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runStream } from '../src/run.js';
+import { repo } from './tools.js';
 
 type Obj = Record<string, any>;
 const source = `apiVersion: apps/v1
@@ -76,6 +80,15 @@ describe('two injections that bring the same volume and pull Secret', () => {
     const noWaf = run(config('waf', 'waf', false), both);
     expect(run(config('logs', 'logs', false), noWaf)).toBe(source);
   });
+  it('opting the workload out gives back the source, the opt-out annotation aside', () => {
+    const optOut = (text: string) =>
+      text.replace(
+        '  labels: {logs: ship, waf: enabled}\n',
+        '  labels: {logs: ship, waf: enabled}\n  annotations: {inject-sidecar.dev/inject: "false"}\n',
+      );
+    const out = run(config('waf', 'waf'), run(config('logs', 'logs'), optOut(both)));
+    expect(out).toBe(optOut(source));
+  });
   it('a second run of each changes nothing', () => {
     expect(run(config('logs', 'logs'), both)).toBe(both);
     expect(run(config('waf', 'waf'), both)).toBe(both);
@@ -127,5 +140,43 @@ spec:
     const removed = first.replace(block, '');
     expect(run(cfg, removed)).toBe(run(cfg, workload('')));
     expect(mode(run(cfg, removed))).toBe('monitoring');
+  });
+});
+
+describe('the restricted check and the docs, with overrides', () => {
+  it('reads the sidecar each workload gets: no override reaches securityContext, so one result for all', () => {
+    const cfg = `apiVersion: inject-sidecar.dev/v1alpha1
+kind: SidecarInjection
+metadata: {name: waf}
+spec:
+  selector: {matchLabels: {waf: enabled}}
+  container: {name: waf, image: example/waf:1, readinessProbe: {tcpSocket: {port: 8443}}, securityContext: {runAsUser: 101, capabilities: {add: [NET_ADMIN]}}}
+  ports: [{appPort: 8080, listenPort: 8443}]
+  overrides: {resources: true, image: true}
+`;
+    const pod = (name: string, annotations: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, labels: {waf: enabled}${annotations}}
+spec:
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: app, image: example/app:1, ports: [{containerPort: 8080}]}]
+`;
+    const overridden = pod(
+      'a',
+      ', annotations: {waf.inject-sidecar.dev/image: other:2, waf.inject-sidecar.dev/resources: \'{"requests": {"cpu": "1"}}\'}',
+    );
+    const restricted = (input: string) =>
+      runStream(cfg, 'config.yaml', input).results.filter((r) => /restricted Pod Security profile/.test(r.message));
+    const plain = restricted(`${pod('a', '')}---\n${pod('b', '')}`);
+    expect(plain).toHaveLength(1);
+    expect(restricted(`${overridden}---\n${pod('b', '')}`)).toEqual(plain);
+  });
+  it('docs/pod-parts.md says to set runAsUser, and how to find the number', () => {
+    const page = readFileSync(join(repo, 'docs/pod-parts.md'), 'utf8');
+    expect(page).toContain('**Set\n`spec.container.securityContext.runAsUser`**');
+    expect(page).toContain('--entrypoint id <image>');
   });
 });

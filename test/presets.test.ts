@@ -103,6 +103,19 @@ describe('docs/presets.md states what the presets set', () => {
     expect(page).toContain('`runAsUser: 100`, `runAsGroup: 101`');
     expect(page).toContain('`runAsUser`/`runAsGroup: 101`');
   });
+  it("each vendor's per-app env names, for spec.overrides", () => {
+    const wallarmPart = page.slice(page.indexOf('### `wallarm`'), page.indexOf('### `modsecurity-crs`'));
+    const crsPart = page.slice(page.indexOf('### `modsecurity-crs`'));
+    for (const name of ['WALLARM_MODE', 'WALLARM_APPLICATION'])
+      expect(wallarmPart).toMatch(new RegExp(`Per-app settings[^]*${name}`));
+    for (const name of ['BLOCKING_PARANOIA', 'MODSEC_RULE_ENGINE', 'ANOMALY_INBOUND', 'ANOMALY_OUTBOUND'])
+      expect(crsPart).toMatch(new RegExp(`Per-app settings[^]*${name}`));
+  });
+  it("marks what nobody has checked in a running image: the users, wd's health address", () => {
+    expect(page).toMatch(/`runAsUser: 100`, `runAsGroup: 101` \(\*unverified\*\)/);
+    expect(page).toMatch(/WALLARM_WD__NODE__HEALTHCHECK_LISTEN_ADDRESS=:9446`[^|]*\*unverified\*/);
+    expect(page).toMatch(/ARG GID=101` \(\*unverified\* in a running image\)/);
+  });
   it('how to pin by digest', () => {
     expect(page).toContain('@sha256:<digest>');
   });

@@ -30,6 +30,11 @@ describe('the supported Node lines, said once', () => {
     expect(said![2]!.match(/\d+\.\d+\.\d+/g)).toEqual(SUPPORTED);
     expect(readme).toContain(`Node.js ${SHIPPED}`);
   });
+  it('the Argo CD example says which runtime its binary embeds, and what --version prints there', () => {
+    const page = readFileSync(join(repo, 'examples/argocd/README.md'), 'utf8');
+    expect(page).toContain(`Node.js ${SHIPPED}`);
+    expect(page).toContain(versionLine(`v${SHIPPED}`).trim());
+  });
 });
 
 describe.each(SUPPORTED)('dist/inject-sidecar under Node %s', (version) => {
