@@ -103,12 +103,14 @@ function transform(edge: Edge, read: Inventory, config: InjectionConfig | undefi
     edge.added.push(newItem(object, edge.newItemFormat, `added object ${i + 1}`));
   const { workloads, services, networkPolicies } = plan.summary;
   const warnings = results.filter((r) => r.severity === 'warning').length;
-  const did = [
-    `sidecar in ${count(workloads, 'workload')}`,
-    `${count(services, 'Service')} rewired`,
-    `${count(networkPolicies, 'NetworkPolicy', 'NetworkPolicies')} following it`,
-    count(warnings, 'warning'),
-  ];
+  const steered =
+    config.capture === 'redirect'
+      ? ['app ports redirected inside the pod (Services and NetworkPolicies as written)']
+      : [
+          `${count(services, 'Service')} rewired`,
+          `${count(networkPolicies, 'NetworkPolicy', 'NetworkPolicies')} following it`,
+        ];
+  const did = [`sidecar in ${count(workloads, 'workload')}`, ...steered, count(warnings, 'warning')];
   return { results, summary: `injection "${config.name}": ${did.join(', ')}` };
 }
 

@@ -291,3 +291,68 @@ describe('checkPolicies: no rewired path is blocked', () => {
     );
   });
 });
+
+describe('checkInvariants under capture: redirect', () => {
+  const redirectOpts = { ...opts, capture: 'redirect' as const };
+  const status = JSON.stringify({
+    waf: { container: 'waf', ports: [{ appPort: 8080, listenPort: 8443, protocol: 'TCP' }], redirect: 'waf-redirect' },
+  });
+  const rule = (from: number, to: number) =>
+    `iptables -t nat -A PREROUTING -p tcp -d "$POD_IP" --dport ${from} -j REDIRECT --to-ports ${to}`;
+  const redirect = (rules = [rule(8080, 8443)]): Obj => ({
+    name: 'waf-redirect',
+    image: 'i',
+    command: ['/bin/sh', '-c', ['set -e', ...rules].join('\n')],
+    env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+  });
+  const redirected = (init: Obj[], containers = [app, waf]): Obj => {
+    const d = deployment(containers);
+    d.spec.template.metadata.annotations = { 'inject-sidecar.dev/status': status };
+    d.spec.template.spec.initContainers = init;
+    return d;
+  };
+  const np = (port: number): Obj => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'web' },
+    spec: { podSelector: {}, ingress: [{ ports: [{ port }] }] },
+  });
+  it('passes one redirect, first, with one rule per fronted port, and the Service as written', () =>
+    expect(checkInvariants(input, [redirected([redirect()]), svc(8080)], [], redirectOpts)).toEqual([]));
+  it('flags a rewired Service', () =>
+    expect(checkInvariants(input, [redirected([redirect()]), svc(8443)], [], redirectOpts).join()).toMatch(
+      /Service \/web changed under capture: redirect/,
+    ));
+  it('flags a changed NetworkPolicy', () =>
+    expect(
+      checkInvariants([...input, np(8080)], [redirected([redirect()]), svc(8080), np(8443)], [], redirectOpts).join(),
+    ).toMatch(/NetworkPolicy \/web changed under capture: redirect/));
+  it('flags a missing redirect, and one not first', () => {
+    expect(checkInvariants(input, [redirected([]), svc(8080)], [], redirectOpts).join()).toMatch(/0 redirect init/);
+    const setup = { name: 'setup', image: 's' };
+    const before = deployment([app]);
+    before.spec.template.spec.initContainers = [setup];
+    expect(
+      checkInvariants([before, svc(8080)], [redirected([setup, redirect()]), svc(8080)], [], redirectOpts).join(),
+    ).toMatch(/is not first/);
+  });
+  it('flags rules that are not the fronted ports: one missing, one extra, a wrong listen port', () => {
+    for (const rules of [[], [rule(8080, 8443), rule(9090, 8443)], [rule(8080, 9443)]])
+      expect(checkInvariants(input, [redirected([redirect(rules)]), svc(8080)], [], redirectOpts).join()).toMatch(
+        /the redirect's rules/,
+      );
+  });
+  it('flags a listen port the sidecar does not open', () =>
+    expect(
+      checkInvariants(
+        input,
+        [redirected([redirect()], [app, { ...waf, ports: [] }]), svc(8080)],
+        [],
+        redirectOpts,
+      ).join(),
+    ).toMatch(/which the sidecar does not open/));
+  it('flags a redirect left behind without capture: redirect', () =>
+    expect(checkInvariants(input, [redirected([redirect()]), svc(8443)], [], opts).join()).toMatch(
+      /redirect init container, but no port is redirected/,
+    ));
+});

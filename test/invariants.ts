@@ -114,6 +114,48 @@ export interface InvariantOptions {
   /** spec.volumes and spec.imagePullSecrets (names): every injected pod has them. */
   volumes?: readonly Obj[];
   imagePullSecrets?: readonly string[];
+  /** spec.capture: redirect: Services and policies stay as written, and one init container redirects. */
+  capture?: 'service' | 'redirect';
+}
+
+/** The status record of the injection whose sidecar has this name. */
+const recordOf = (out: Obj, sidecarName: string): Obj | undefined =>
+  Object.values(JSON.parse(podOf(out)?.metadata?.annotations?.[STATUS] ?? '{}') as Record<string, Obj>).find(
+    (r) => r.container === sidecarName,
+  );
+
+/**
+ * Under capture: redirect, the one init container `<sidecar>-redirect`, first in initContainers,
+ * whose script holds one rule per port the status record says the sidecar fronts, each from the app
+ * port to a port the sidecar opens, and no other rule.
+ */
+function checkRedirect(out: Obj, sidecarName: string, broken: string[]): void {
+  const name = `${sidecarName}-redirect`;
+  const inits = initContainersOf(out);
+  const found = inits.filter((c) => c.name === name);
+  if (found.length !== 1 || inits[0]?.name !== name) {
+    broken.push(`${id(out)}: ${found.length} redirect init containers, and "${name}" is not first`);
+    return;
+  }
+  const record = recordOf(out, sidecarName);
+  const sidecar = runningOf(out).find((c) => c.name === sidecarName);
+  const opens = new Set((sidecar?.ports ?? []).map((p: Obj) => `${p.containerPort}/${p.protocol ?? 'TCP'}`));
+  const script = (found[0]!.command ?? []).join('\n');
+  const rules = [...script.matchAll(/iptables .*-p (\w+) .*--dport (\d+) -j REDIRECT --to-ports (\d+)/g)].map(
+    (m) => `${m[1]!.toUpperCase()} ${m[2]} -> ${m[3]}`,
+  );
+  const wanted = (record?.ports ?? []).map((p: Obj) => `${p.protocol} ${p.appPort} -> ${p.listenPort}`);
+  if (!isDeepStrictEqual([...rules].sort(), [...wanted].sort()))
+    broken.push(
+      `${id(out)}: the redirect's rules [${rules.join(', ')}] are not the fronted ports [${wanted.join(', ')}]`,
+    );
+  for (const p of record?.ports ?? [])
+    if (!opens.has(`${p.listenPort}/${p.protocol}`))
+      broken.push(`${id(out)}: the redirect sends ${p.appPort} to ${p.listenPort}, which the sidecar does not open`);
+  if (
+    !(found[0]!.env ?? []).some((e: Obj) => e.name === 'POD_IP' && e.valueFrom?.fieldRef?.fieldPath === 'status.podIP')
+  )
+    broken.push(`${id(out)}: the redirect has no POD_IP from status.podIP`);
 }
 
 /**
@@ -210,7 +252,8 @@ export function checkInvariants(
         // The app containers, less the sidecar and the config's app mounts (regular containers only).
         const mounts = opts.appVolumeMounts ?? [];
         const apps = containersOf(out).filter((c) => c.name !== opts.sidecarName);
-        const inits = initContainersOf(out).filter((c) => c.name !== opts.sidecarName);
+        const redirect = `${opts.sidecarName}-redirect`;
+        const inits = initContainersOf(out).filter((c) => c.name !== opts.sidecarName && c.name !== redirect);
         if (
           !isDeepStrictEqual(
             withoutAppMounts(apps, containersOf(before), mounts),
@@ -226,7 +269,13 @@ export function checkInvariants(
         for (const name of opts.imagePullSecrets ?? [])
           if ((pod.imagePullSecrets ?? []).filter((r: Obj) => r.name === name).length !== 1)
             fail(`${id(out)}: has the sidecar but not the pull Secret ${name} exactly once`);
-        const at = native ? list(out)[0] : list(out).at(-1);
+        // A native sidecar is first in initContainers, after the redirect when there is one.
+        const redirected = opts.capture === 'redirect' && initContainersOf(out)[0]?.name === redirect;
+        if (opts.capture === 'redirect' && recordOf(out, opts.sidecarName)?.ports?.length)
+          checkRedirect(out, opts.sidecarName, broken);
+        else if (initContainersOf(out).some((c) => c.name === redirect))
+          fail(`${id(out)}: has a redirect init container, but no port is redirected`);
+        const at = native ? list(out)[redirected ? 1 : 0] : list(out).at(-1);
         if (at?.name !== opts.sidecarName)
           fail(`${id(out)}: the sidecar is not ${native ? 'first in initContainers' : 'last in containers'}`);
         if (native && at?.restartPolicy !== 'Always')
@@ -243,6 +292,8 @@ export function checkInvariants(
         checkPodPorts(out, broken);
       }
       checkMounts(out, before, broken);
+    } else if (out.kind === 'NetworkPolicy' && opts.capture === 'redirect') {
+      if (!isDeepStrictEqual(out, before)) fail(`${id(out)} changed under capture: redirect`);
     } else if (out.kind === 'NetworkPolicy') {
       // A policy changes in its ingress rules' ports and our record annotation, nowhere else.
       const portsOnly = (o: Obj) => {
@@ -270,6 +321,11 @@ export function checkInvariants(
               selects(selector, podOf(w)!.metadata?.labels ?? {}),
           )
         : [];
+    if (opts.capture === 'redirect') {
+      // Traffic keeps arriving on the app port; the pod redirects it itself.
+      if (!isDeepStrictEqual(out, before)) fail(`${id(out)} changed under capture: redirect`);
+      return;
+    }
     const portsBefore: Obj[] = before.spec?.ports ?? [];
     const portsAfter: Obj[] = out.spec?.ports ?? [];
     let rewired = false;

@@ -231,6 +231,8 @@ const sidecarInjection = fc
     namespaces: fc.constantFrom(undefined, undefined, undefined, undefined, undefined, ['shop'], ['shop', 'ops']),
     ports: portEntries,
     parts: fc.constantFrom(false, true),
+    redirect: fc.constantFrom(false, false, false, false, true),
+    native: fc.constantFrom(undefined, undefined, true),
   })
   .map((c) => ({
     apiVersion: 'inject-sidecar.dev/v1alpha1',
@@ -246,6 +248,8 @@ const sidecarInjection = fc
       },
       ports: c.ports,
       ...(c.parts ? POD_PARTS : {}),
+      ...(c.redirect ? { capture: 'redirect', redirect: { image: 'example/iptables:1' } } : {}),
+      ...(c.native ? { native: true } : {}),
     },
   }));
 
@@ -253,6 +257,9 @@ const sidecarInjection = fc
 function asConfigMap(cfg: Obj): Obj | undefined {
   const { selector: s, ports, namespaces, container } = cfg.spec;
   if (ports.length !== 1 || s.matchExpressions || cfg.spec.volumes) return undefined;
+  const redirect: Record<string, string> =
+    cfg.spec.capture === 'redirect' ? { capture: 'redirect', redirectImage: cfg.spec.redirect.image } : {};
+  const native: Record<string, string> = cfg.spec.native ? { native: 'true' } : {};
   const [p] = ports;
   const data: Record<string, string> = {
     selector: Object.entries(s.matchLabels ?? {})
@@ -265,6 +272,8 @@ function asConfigMap(cfg: Obj): Obj | undefined {
     ...(p.name ? { portName: p.name } : {}),
     ...(p.protocol ? { protocol: p.protocol } : {}),
     ...(namespaces ? { namespaces: namespaces.join(',') } : {}),
+    ...redirect,
+    ...native,
   };
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'waf' }, data };
 }
@@ -306,6 +315,8 @@ const findingsOf = (results: Obj[]): Finding[] =>
 const listenPortsOf = (cfg: Obj) =>
   cfg.data ? [Number(cfg.data.listenPort)] : cfg.spec.ports.map((p: Obj) => p.listenPort);
 const sidecarNameOf = (cfg: Obj) => (cfg.data ? cfg.data.name : cfg.spec.container.name);
+const captureOf = (cfg: Obj) => (cfg.data ? cfg.data.capture : cfg.spec.capture);
+const nativeOf = (cfg: Obj) => (cfg.data ? cfg.data.native === 'true' : cfg.spec.native);
 
 /** The pod parts a config brings, as the invariants check them. */
 const partsOf = (cfg: Obj) =>
@@ -370,6 +381,10 @@ function count(out: RunOutput, cfg: Obj) {
     out.results.some((r) => /collides with the pod's volume/.test(r.message)),
   );
   saw('UDP entry', JSON.stringify(cfg).includes('UDP'));
+  saw(
+    'redirected',
+    out.results.some((r) => /redirects the pod IP's app ports/.test(r.message)),
+  );
   saw('ConfigMap form', cfg.kind === 'ConfigMap');
   saw('In/NotIn', /"(In|NotIn)"/.test(JSON.stringify(cfg)));
   for (const path of seen) reach.set(path, (reach.get(path) ?? 0) + 1);
@@ -448,6 +463,8 @@ describe('properties', () => {
           sidecarName: sidecarNameOf(cfg),
           listenPorts: listenPortsOf(cfg),
           selected: selectedBy(cfg),
+          capture: captureOf(cfg),
+          native: nativeOf(cfg),
           ...partsOf(cfg),
         });
         expect(broken).toEqual([]);
@@ -459,7 +476,7 @@ describe('properties', () => {
     const ran = cases - before;
     expect((reach.get('injected') ?? 0) / ran).toBeGreaterThan(0.3);
     expect((reach.get('rewired') ?? 0) / ran).toBeGreaterThan(0.2);
-    for (const path of ['pod parts added', 'override applied', 'override refused', 'pod part collides'])
+    for (const path of ['pod parts added', 'override applied', 'override refused', 'pod part collides', 'redirected'])
       expect((reach.get(path) ?? 0) / ran, path).toBeGreaterThan(0.02);
   });
 
@@ -540,6 +557,8 @@ describe('properties', () => {
               sidecarName: 'waf',
               listenPorts: listenPortsOf(cfg),
               selected: selectedBy(cfg),
+              capture: captureOf(cfg),
+              native: nativeOf(cfg),
               ...partsOf(cfg),
             }),
             ...checkPolicies(objs, output.slice(0, objs.length), { sidecarName: 'waf', replaced: mode === 'replace' }),

@@ -96,7 +96,7 @@ function holderOf(doc: Document, object: YAMLMap, w: Workload, path: readonly st
 }
 
 /** A null written as nothing (`key:`), as the user wrote it. */
-function writtenEmpty(): Scalar {
+export function writtenEmpty(): Scalar {
   const empty = new Scalar(null);
   empty.source = '';
   return empty;

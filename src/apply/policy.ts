@@ -1,5 +1,5 @@
-// A NetworkPolicy's edit: only the ingress rules whose ports change, new entries appended where the
-// rule only grows, and the ingress-ports annotation.
+// A NetworkPolicy's edit: only the ingress rules whose ports change, each entry that stays kept as
+// written, and the ingress-ports annotation.
 import { isMap } from 'yaml';
 import { POLICY_PORTS } from '../annotations.js';
 import { type Obj, sameData } from '../objects/shape.js';
@@ -7,7 +7,7 @@ import type { PolicyPlan } from '../plan/policies.js';
 import { problem } from '../results.js';
 import { annotationsDiffer, type Edit, editAnnotations, listAt, seqAt } from './nodes.js';
 
-/** Only the ingress rules whose ports change: new entries appended where the rule only grows. */
+/** Only the ingress rules whose ports change: the entries that stay keep their nodes, new ones are made. */
 export function policyEdit(pp: PolicyPlan): Edit | undefined {
   const { policy } = pp;
   const { annotation } = pp;
@@ -26,12 +26,19 @@ export function policyEdit(pp: PolicyPlan): Edit | undefined {
           if (!isMap(rule)) throw problem('is not a mapping', policy, field);
           const wanted = pp.rules[i];
           const now = policy.current.rules[i] ?? [];
-          const grows = wanted !== undefined && sameData(wanted.slice(0, now.length), now) && now.length > 0;
-          if (grows) {
+          if (wanted === undefined) rule.delete('ports');
+          else if (now.length === 0) rule.set('ports', doc.createNode(wanted));
+          else {
+            // Each entry that stays keeps its node as written; only new entries are made.
             const ports = seqAt(doc, rule, 'ports', policy, `${field}.ports`);
-            for (const entry of wanted.slice(now.length)) ports.items.push(doc.createNode(entry));
-          } else if (wanted === undefined) rule.delete('ports');
-          else rule.set('ports', doc.createNode(wanted));
+            const pool = ports.items.map((node, k) => ({ node, entry: now[k], used: false }));
+            ports.items = wanted.map((entry) => {
+              const kept = pool.find((p) => !p.used && sameData(p.entry, entry));
+              if (!kept) return doc.createNode(entry);
+              kept.used = true;
+              return kept.node;
+            });
+          }
         }
       }
       editAnnotations(doc, object, ['metadata'], annotations, policy);

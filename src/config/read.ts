@@ -21,14 +21,20 @@ function issuesOf(error: z.core.$ZodError, rename: (path: string) => string = (p
 function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): InjectionConfig {
   const preset = presetOf(spec);
   const drainSeconds = drainOf(spec);
+  const container = preset
+    ? mergeContainer(preset.container, spec.container as Partial<Container>)
+    : (spec.container as Container);
+  // The Wallarm preset's redirect runs its own node image, as Wallarm's sidecar controller does.
+  const redirectImage =
+    spec.capture === 'redirect'
+      ? (spec.redirect?.image ?? (spec.preset === 'wallarm' ? container.image : undefined))
+      : undefined;
   return {
     name: metadata?.name ?? 'inject-sidecar',
     selector: spec.selector,
     ...(spec.namespaces ? { namespaces: spec.namespaces } : {}),
     ...(spec.defaultNamespace ? { defaultNamespace: spec.defaultNamespace } : {}),
-    container: preset
-      ? mergeContainer(preset.container, spec.container as Partial<Container>)
-      : (spec.container as Container),
+    container,
     ...(preset ? { preset: spec.preset, boundPorts: preset.boundPorts } : {}),
     ports: spec.ports,
     ...(spec.volumes ? { volumes: spec.volumes as Volume[] } : {}),
@@ -39,6 +45,8 @@ function toConfig({ metadata, spec }: z.output<typeof sidecarInjectionSchema>): 
     ...(spec.native !== undefined ? { native: spec.native } : {}),
     ...(drainSeconds !== undefined ? { drainSeconds } : {}),
     networkPolicies: spec.networkPolicies,
+    capture: spec.capture,
+    ...(redirectImage ? { redirectImage } : {}),
     mode: spec.mode,
     ...(spec.strict ? { strict: true } : {}),
   };
@@ -91,6 +99,8 @@ const configMapKeys: Record<string, string> = {
   kinds: 'spec.kinds',
   native: 'spec.native',
   strict: 'spec.strict',
+  capture: 'spec.capture',
+  redirectImage: 'spec.redirect.image',
   runAsUser: 'spec.container.securityContext.runAsUser',
   readinessProbe: 'spec.container.readinessProbe',
 };
@@ -185,6 +195,8 @@ function parseConfigMap(object: { metadata?: { name?: string }; data?: Record<st
       ...(kinds !== undefined ? { kinds } : {}),
       ...(native !== undefined ? { native: flag(native) } : {}),
       ...(strict !== undefined ? { strict: flag(strict) } : {}),
+      ...(str('capture') !== undefined ? { capture: str('capture') } : {}),
+      ...(str('redirectImage') !== undefined ? { redirect: { image: str('redirectImage') } } : {}),
     },
   };
   const parsed = sidecarInjectionSchema.safeParse(candidate, { reportInput: true });

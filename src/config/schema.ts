@@ -158,6 +158,10 @@ const overrides = z.strictObject({
 export const NETWORK_POLICY_MODES = ['follow', 'replace', 'generate', 'keep'] as const;
 export type NetworkPolicyMode = (typeof NETWORK_POLICY_MODES)[number];
 
+/** How traffic for a fronted app port reaches the sidecar (docs/capture.md). */
+export const CAPTURES = ['service', 'redirect'] as const;
+export type Capture = (typeof CAPTURES)[number];
+
 const spec = z
   .strictObject({
     selector: selector,
@@ -178,6 +182,10 @@ const spec = z
       ['Deployment'],
     ),
     native: optional(z.boolean()),
+    // service: Services are rewired to the listen port; redirect: an init container's iptables rule
+    // sends the pod IP's app port to the listen port inside the pod, and Services stay as written.
+    capture: z._default(z.enum(CAPTURES, { error: `capture is one of ${CAPTURES.join(', ')}` }), 'service'),
+    redirect: optional(z.strictObject({ image: optional(z.string().check(z.minLength(1))) })),
     // The sidecar keeps accepting this long after its pod is asked to stop (lifecycle.preStop sleep).
     drainSeconds: optional(z.int().check(z.minimum(1, 'drainSeconds is 1 or more'), z.maximum(3600))),
     mode: z._default(z.enum(['inject', 'audit'], { error: 'mode is inject or audit' }), 'inject'),
@@ -227,6 +235,10 @@ const spec = z
         issue(['container', 'restartPolicy'], 'set spec.native: true for a native sidecar instead');
       if (s.preset && s.ports.length !== 1)
         issue(['ports'], `preset ${s.preset} fronts one app port: give exactly one ports entry`);
+      if (s.redirect && s.capture !== 'redirect') issue(['redirect'], 'spec.redirect is for capture: redirect');
+      // The Wallarm preset's init container runs its own image, as Wallarm's sidecar controller does.
+      if (s.capture === 'redirect' && s.redirect?.image === undefined && s.preset !== 'wallarm')
+        issue(['redirect', 'image'], 'an image with sh and iptables is required with capture: redirect');
       if (s.wallarm && s.preset !== 'wallarm') issue(['wallarm'], 'spec.wallarm is for preset: wallarm');
       if (s.modsecurity && s.preset !== 'modsecurity-crs')
         issue(['modsecurity'], 'spec.modsecurity is for preset: modsecurity-crs');
@@ -293,6 +305,10 @@ export interface InjectionConfig {
   /** true: a native sidecar (initContainers, restartPolicy: Always); false: a regular one; unset: regular, native for Jobs. */
   native?: boolean;
   networkPolicies: NetworkPolicyMode;
+  /** How traffic reaches the sidecar: rewired Services (service, when unset), or a redirect inside the pod. */
+  capture?: Capture;
+  /** The image of the redirect init container (capture: redirect): it runs sh and iptables. */
+  redirectImage?: string;
   /** inject (the default), or audit: change nothing and report every path past the sidecar. */
   mode: 'inject' | 'audit';
   /** Every warning is an error: the render fails with the reasons instead of passing with a bypass. */

@@ -104,6 +104,8 @@ export interface InjectionStatus {
   imagePullSecrets?: string[];
   /** The mounts this injection put into app containers (spec.appVolumeMounts). */
   appVolumeMounts?: AppMount[];
+  /** The init container that redirects the fronted ports to the sidecar (capture: redirect), by name. */
+  redirect?: string;
   /** Lists it put entries into that were written empty (`volumes:` or `volumes: []`), by listKey. */
   emptyLists?: Record<string, null | []>;
 }
@@ -189,6 +191,8 @@ export interface Workload extends WorkloadObject {
   current: {
     podAnnotations: StringMap;
     sidecar?: SidecarPlace;
+    /** This injection's redirect init container, where it stands in initContainers. */
+    redirect?: { container: Container; index: number };
     containers: readonly Container[];
     volumes: readonly Volume[];
     imagePullSecrets: readonly string[];
@@ -242,6 +246,7 @@ function emptyListsOf(podSpec: Obj): Record<string, null | []> {
   };
   if (has(podSpec, 'volumes')) note(listKey('volumes'), podSpec.volumes);
   if (has(podSpec, 'imagePullSecrets')) note(listKey('imagePullSecrets'), podSpec.imagePullSecrets);
+  if (has(podSpec, 'initContainers')) note(listKey('initContainers'), podSpec.initContainers);
   if (Array.isArray(podSpec.containers))
     for (const c of podSpec.containers)
       if (isObj(c) && typeof c.name === 'string' && has(c, 'volumeMounts'))

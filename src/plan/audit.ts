@@ -27,7 +27,14 @@ import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings } from './routes.js';
 import { workloadSeenBy } from './seen-by.js';
 import { kindLeftOut } from './selection.js';
-import { asRendered, type FrontedPort, frontsAny, type PlannedWorkload, selectedThrough } from './workload.js';
+import {
+  asRendered,
+  type FrontedPort,
+  fromOutside,
+  frontsAny,
+  type PlannedWorkload,
+  selectedThrough,
+} from './workload.js';
 
 const path = (message: string, about: Subject, field?: string): Result => result('error', message, about, field);
 
@@ -58,14 +65,19 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
     }
     // A sidecar in front of no port (spec.ports: []) is passed by nothing.
     if (!frontsAny(rendered)) continue;
-    fronting.push(rendered);
-    paths.push(...throughTheNode(w, rendered.fronts));
-    for (const s of pairing.servicesOf.get(w) ?? []) {
-      const onApp = s.ports.filter((sp) => frontedTarget(sp, w, rendered.fronts));
-      paths.push(...onApp.map((sp) => serviceOnAppPort(s, sp, w)));
-      if (onApp.length) bypassed.set(s, [...(bypassed.get(s) ?? []), ...onApp]);
+    // A redirect closes every path that arrives on the pod IP: Services, east-west, hostPort.
+    const outside = fromOutside(rendered);
+    if (frontsAny(outside)) {
+      fronting.push(outside);
+      paths.push(...throughTheNode(w, outside.fronts));
+      for (const s of pairing.servicesOf.get(w) ?? []) {
+        const onApp = s.ports.filter((sp) => frontedTarget(sp, w, outside.fronts));
+        paths.push(...onApp.map((sp) => serviceOnAppPort(s, sp, w)));
+        if (onApp.length) bypassed.set(s, [...(bypassed.get(s) ?? []), ...onApp]);
+      }
+      paths.push(...eastWest(w, outside.fronts, guardingOf.get(w) ?? []));
     }
-    paths.push(...eastWest(w, rendered.fronts, guardingOf.get(w) ?? []));
+    // Dapr delivers on loopback, which no redirect catches: a path under either capture.
     paths.push(...daprPastTheSidecar(w, rendered.fronts));
   }
   // Routes (Ingress, Gateway API) to a Service port left on an app port.

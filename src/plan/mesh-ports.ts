@@ -34,6 +34,7 @@ export const MOVED_PORT_ANNOTATIONS = [DAPR_APP_PORT];
 export function withListenPorts(
   annotations: StringMap,
   fronts: readonly { appPort: number; listenPort: number }[],
+  meshLists = true,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of MOVED_PORT_ANNOTATIONS) {
@@ -41,7 +42,7 @@ export function withListenPorts(
     const moved = fronts.find((m) => String(m.appPort) === value);
     if (moved) out[key] = String(moved.listenPort);
   }
-  for (const key of MESH_PORT_ANNOTATIONS) {
+  for (const key of meshLists ? MESH_PORT_ANNOTATIONS : []) {
     const value = annotations[key];
     if (value === undefined || value.trim() === '*') continue;
     const added = fronts

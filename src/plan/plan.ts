@@ -25,6 +25,7 @@ import { withOverrides } from './overrides.js';
 import { pairServices } from './pairing.js';
 import { NO_PARTS, type PodParts, planPodParts } from './pod-parts.js';
 import { type PolicyPlan, planPolicies } from './policies.js';
+import { buildRedirect, redirectProblems, redirectWarnings } from './redirect.js';
 import { planService, type ServicePlan } from './rewire.js';
 import { resolveWorkloadRefs, type WorkloadRefs } from './rollouts.js';
 import { routeWarnings, spokenByRoutes } from './routes.js';
@@ -34,6 +35,7 @@ import { foreignWorkloads, hooksLeftAlone, kindsLeftOut, unusedPortEntries } fro
 import { buildSidecar, collisions, injectedAnnotations, removedAnnotations } from './sidecar.js';
 import {
   brokenChains,
+  fromOutside,
   frontsAny,
   hostPortWarnings,
   planned,
@@ -50,6 +52,8 @@ export interface WorkloadPlan {
   sidecar?: Container;
   /** Where the sidecar stands after this run; set with `sidecar`. */
   slot?: SidecarSlot;
+  /** capture: redirect: the init container, first in initContainers, that sends the fronted ports to the sidecar. */
+  redirect?: Container;
   /** Pod template annotations to set (a string) or remove (undefined). */
   podAnnotations: Record<string, string | undefined>;
   /** The volumes, image pull Secrets and app mounts this injection has in the pod after this run. */
@@ -135,10 +139,12 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
         p.workload,
         p.sidecar && p.decision.gets ? p.decision.mappings : undefined,
         pairing.servicesOf.get(p.workload) ?? [],
+        p.redirect !== undefined,
       ),
     ]),
   );
-  const plannedAs = (w: Workload) => plannedOf.get(w)!;
+  // Services, policies, routes and the rest see a redirected workload fronting nothing they must follow.
+  const plannedAs = (w: Workload) => fromOutside(plannedOf.get(w)!);
   const routeSpeaks = spokenByRoutes(routes);
   const servicePlans = services.map((s) => {
     const planned = planService(config.name, s, (pairing.workloadsOf.get(s) ?? []).map(plannedAs), routeSpeaks);
@@ -150,7 +156,8 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   results.push(...policies.results);
   // Each running workload with the sidecar it actually gets: what the per-sidecar checks read.
   const planOf = new Map(workloadPlans.map((p) => [p.workload, p]));
-  const withSidecar = runningPlanned
+  const withSidecar = running
+    .map((w) => plannedOf.get(w)!)
     .filter((p) => p.hasSidecar)
     .map((p) => {
       const { sidecar, resourcesFrom, slot } = planOf.get(p.workload)!;
@@ -212,9 +219,14 @@ function planWorkload(
   const overridden = withOverrides(config, w, buildSidecar(config, decision.mappings, native));
   const sidecar = overridden.sidecar;
   const { parts, problems: partProblems } = planPodParts(config, w, sidecar, native);
+  const redirect =
+    config.capture === 'redirect' && decision.mappings.length
+      ? buildRedirect(config, sidecar.name, decision.mappings)
+      : undefined;
   const problems = [
     ...overridden.results.filter((r) => r.severity === 'error'),
     ...collisions(w, sidecar, native, config.boundPorts),
+    ...(redirect ? [...collisions(w, redirect, true), ...redirectProblems(config, w, decision.mappings)] : []),
     ...partProblems,
     ...brokenChains(config, w, decision.mappings),
   ];
@@ -227,14 +239,18 @@ function planWorkload(
     const what = sidecarThere ? ` (sidecar "${sidecarThere}")` : '';
     return `${m.appPort}${what} -> ${m.listenPort}${m.chosen ? ` (app port ${m.appPort}: ${m.chosen})` : ''}`;
   });
-  const where = native ? ' (native: first in initContainers, restartPolicy: Always)' : '';
+  const where = native
+    ? ` (native: ${redirect ? `in initContainers after "${redirect.name}"` : 'first in initContainers'}, restartPolicy: Always)`
+    : '';
+  const redirected = redirect ? `; init container "${redirect.name}" redirects the pod IP's app ports to it` : '';
   const message = ports.length
-    ? `sidecar "${sidecar.name}"${where} in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`
+    ? `sidecar "${sidecar.name}"${where} in front of app port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}${redirected}`
     : `sidecar "${sidecar.name}"${where} added; spec.ports is empty, so no Service is rewired`;
   const results = [
     result('info', message, w),
     ...overridden.results,
-    ...hostPortWarnings(w, decision.mappings),
+    // A redirect catches what arrives through a hostPort too: the node sends it to the pod IP.
+    ...(redirect ? redirectWarnings(w, sidecar, native, decision.mappings) : hostPortWarnings(w, decision.mappings)),
     ...podIpBindWarnings(w, decision.mappings),
   ];
   if (native && config.native === undefined)
@@ -245,7 +261,7 @@ function planWorkload(
         w,
       ),
     );
-  const podAnnotations = injectedAnnotations(config.name, w, sidecar, decision.mappings, native, parts);
+  const podAnnotations = injectedAnnotations(config.name, w, sidecar, decision.mappings, native, parts, redirect?.name);
   const resourcesFrom = overridden.applied.resources;
   return {
     plan: {
@@ -253,6 +269,7 @@ function planWorkload(
       decision,
       sidecar,
       slot: slotOf(w, native),
+      ...(redirect ? { redirect } : {}),
       podAnnotations,
       parts,
       ...(resourcesFrom ? { resourcesFrom } : {}),

@@ -23,11 +23,22 @@ import { withoutListenPorts } from './mesh-ports.js';
 /** The container names every other injection's sidecar goes by in this pod. */
 export const sidecarNames = (others: Statuses) => new Set(Object.values(others).map((s) => s.container));
 
+/** The init containers other injections' redirects go by in this pod. */
+export const redirectNames = (others: Statuses) =>
+  new Set(Object.values(others).flatMap((s) => (s.redirect === undefined ? [] : [s.redirect])));
+
 export function workloadSeenBy(name: string, w: WorkloadObject): Workload {
   const { own, others } = ownRecord(name, w.statuses);
   let containers = w.containers;
   let initContainers = w.initContainers;
   let sidecar: SidecarPlace | undefined;
+  let redirect: { container: Container; index: number } | undefined;
+  // The redirect init container first: the sidecar's place is then counted without it.
+  const redirectAt = own?.redirect === undefined ? -1 : initContainers.findIndex((c) => c.name === own.redirect);
+  if (redirectAt >= 0) {
+    redirect = { container: initContainers[redirectAt]!, index: redirectAt };
+    initContainers = initContainers.filter((_, i) => i !== redirectAt);
+  }
   if (own) {
     const inInit = initContainers.findIndex((c) => c.name === own.container);
     const inMain = containers.findIndex((c) => c.name === own.container);
@@ -55,6 +66,7 @@ export function workloadSeenBy(name: string, w: WorkloadObject): Workload {
     current: {
       podAnnotations: w.podAnnotations,
       ...(sidecar ? { sidecar } : {}),
+      ...(redirect ? { redirect } : {}),
       containers: w.containers,
       volumes: w.volumes,
       imagePullSecrets: w.imagePullSecrets,

@@ -104,16 +104,19 @@ export function injectedAnnotations(
   mappings: readonly ResolvedMapping[],
   native: boolean,
   parts: PodParts = NO_PARTS,
+  redirect?: string,
 ) {
   const others = sidecarNames(w.others);
   const firstApp = appContainersOf(w.containers).find((c) => !others.has(c.name))?.name;
   const setDefault = w.podAnnotations[DEFAULT_CONTAINER] === undefined && firstApp !== undefined;
-  const mesh = withListenPorts(w.podAnnotations, mappings);
+  // Under redirect only Dapr's app port moves: daprd delivers on loopback, which no redirect catches.
+  const mesh = withListenPorts(w.podAnnotations, mappings, redirect === undefined);
   const originals = Object.fromEntries(Object.keys(mesh).map((key) => [key, w.podAnnotations[key]!]));
   const status = statusRecord({
     container: sidecar.name,
     native,
     ports: mappings.map((m) => ({ appPort: m.appPort, listenPort: m.listenPort, protocol: m.protocol })),
+    ...(redirect ? { redirect } : {}),
     ...(setDefault ? { defaultContainer: firstApp } : {}),
     ...(Object.keys(mesh).length ? { meshAnnotations: originals } : {}),
     ...(parts.volumes.length ? { volumes: parts.volumes.map((v) => v.name) } : {}),
@@ -123,7 +126,7 @@ export function injectedAnnotations(
           appVolumeMounts: parts.appVolumeMounts.map((m) => ({ container: m.container, mountPath: m.mount.mountPath })),
         }
       : {}),
-    ...emptyListsFilled(w, parts),
+    ...emptyListsFilled(w, parts, native, redirect),
   });
   return {
     [STATUS]: recordsAnnotation(name, w.others, status),
@@ -136,8 +139,14 @@ export function injectedAnnotations(
  * The lists this injection fills that the user wrote empty (`volumes:` or `[]`): as the earlier run
  * recorded them, or as the pod has them now. A removal gives them back so, byte for byte.
  */
-function emptyListsFilled(w: Workload, parts: PodParts): { emptyLists?: Record<string, null | []> } {
+function emptyListsFilled(
+  w: Workload,
+  parts: PodParts,
+  native: boolean,
+  redirect: string | undefined,
+): { emptyLists?: Record<string, null | []> } {
   const filled = [
+    ...(redirect || native ? [listKey('initContainers')] : []),
     ...(parts.volumes.length ? [listKey('volumes')] : []),
     ...(parts.imagePullSecrets.length ? [listKey('imagePullSecrets')] : []),
     ...new Set(parts.appVolumeMounts.map((m) => listKey('volumeMounts', m.container))),
@@ -177,6 +186,7 @@ function statusRecord(s: InjectionStatus): InjectionStatus {
     container: s.container,
     ...(s.native ? { native: s.native } : {}),
     ports: s.ports,
+    ...(s.redirect !== undefined ? { redirect: s.redirect } : {}),
     ...(s.defaultContainer !== undefined ? { defaultContainer: s.defaultContainer } : {}),
     ...(s.meshAnnotations ? { meshAnnotations: s.meshAnnotations } : {}),
     ...(s.volumes ? { volumes: s.volumes } : {}),

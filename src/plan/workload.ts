@@ -21,8 +21,9 @@ import type { ServiceObject } from '../objects/service.js';
 import { podField, runningContainers, type Workload, type WorkloadObject } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
 import { isSelected, type ResolvedMapping, type SidecarDecision } from './decide.js';
+import { redirectRules } from './redirect.js';
 import { type WorkloadRefs, workloadRefResults } from './rollouts.js';
-import { sidecarNames } from './seen-by.js';
+import { redirectNames, sidecarNames } from './seen-by.js';
 
 /** An app port the sidecar fronts, and the listen port its traffic now arrives on. */
 export interface FrontedPort {
@@ -43,6 +44,8 @@ export interface PlannedWorkload {
   fronts: readonly FrontedPort[];
   /** Every port its pods serve, declared or not (servedPorts); a generated policy keeps the unfronted ones open. */
   serves: readonly ServedPort[];
+  /** capture: redirect: the pod itself sends its fronted app ports to the sidecar. */
+  redirected?: boolean;
 }
 
 export interface ServedPort {
@@ -81,17 +84,26 @@ export function servedPorts(w: Workload, services: readonly ServiceObject[]): Se
 /** A workload whose sidecar fronts at least one app port: the only kind a Service, policy or path is about. */
 export const frontsAny = (p: PlannedWorkload) => p.fronts.length > 0;
 
+/**
+ * The workload as the objects outside its pod see it: Services, NetworkPolicies, routes, mesh and
+ * monitoring objects. Under capture: redirect, traffic keeps arriving on the app port and the pod
+ * sends it to the sidecar itself, so there is nothing fronted for them to follow or to bypass.
+ */
+export const fromOutside = (p: PlannedWorkload): PlannedWorkload => (p.redirected ? { ...p, fronts: [] } : p);
+
 /** After this render: the sidecar where the plan puts one, in front of its mappings. */
 export function planned(
   workload: Workload,
   mappings: readonly ResolvedMapping[] | undefined,
   services: readonly ServiceObject[] = [],
+  redirected = false,
 ): PlannedWorkload {
   return {
     workload,
     hasSidecar: mappings !== undefined,
     fronts: mappings ?? [],
     serves: servedPorts(workload, services),
+    ...(redirected && mappings?.length ? { redirected } : {}),
   };
 }
 
@@ -105,7 +117,17 @@ export function asRendered(
   const hasSidecar =
     earlier !== undefined && current.sidecar !== undefined && earlier.container === config.container.name;
   const fronts = hasSidecar ? earlier.ports.map((p) => ({ ...p, protocol: p.protocol as Protocol })) : [];
-  return { workload, hasSidecar, fronts, serves: servedPorts(workload, services) };
+  // Redirected only while the init container the record names is in the pod with a rule for each port.
+  const script = (current.redirect?.container.command ?? []).join('\n');
+  const redirected =
+    hasSidecar && earlier.redirect !== undefined && redirectRules(fronts).every((rule) => script.includes(rule));
+  return {
+    workload,
+    hasSidecar,
+    fronts,
+    serves: servedPorts(workload, services),
+    ...(redirected && fronts.length ? { redirected } : {}),
+  };
 }
 
 /** Where a sidecar stands: its list (initContainers for a native one) and its index there. */
@@ -121,7 +143,7 @@ export interface SidecarSlot {
  * The index is in the list as written; the workload's lists here are without this sidecar.
  */
 export function slotOf(w: Workload, native: boolean): SidecarSlot {
-  const theirs = sidecarNames(w.others);
+  const theirs = new Set([...sidecarNames(w.others), ...redirectNames(w.others)]);
   const list = native ? w.initContainers : w.containers;
   const here = w.current.sidecar;
   if (here && here.native === native) {
