@@ -156,5 +156,8 @@ function initContainersAt(doc: Document, object: YAMLMap, templatePath: readonly
   const field = fieldOf([...templatePath, 'spec']);
   if (!spec) throw problem('is missing', about, field);
   if (isAbsent(spec.get('initContainers', true))) spec.set('initContainers', doc.createNode([]));
-  return seqAt(doc, spec, 'initContainers', about, `${field}.initContainers`);
+  const list = seqAt(doc, spec, 'initContainers', about, `${field}.initContainers`);
+  // Written `[]`: containers go in as a block list, as a made one is.
+  if (list.items.length === 0) list.flow = false;
+  return list;
 }

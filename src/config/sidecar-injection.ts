@@ -93,6 +93,8 @@ export type SidecarInjection = {
         )[]
       | undefined;
     native?: boolean | undefined;
+    capture?: 'service' | 'redirect' | undefined;
+    redirect?: { image?: string | undefined } | undefined;
     drainSeconds?: number | undefined;
     mode?: 'inject' | 'audit' | undefined;
     strict?: boolean | undefined;

@@ -162,7 +162,8 @@ function guardingPolicies(policies: readonly NetworkPolicyObject[], workloads: r
 
 /** Dapr's sidecar delivering to a fronted app port on localhost, which nothing between can filter. */
 function daprPastTheSidecar(w: Workload, fronted: readonly FrontedPort[]): Result[] {
-  const value = w.podAnnotations[DAPR_APP_PORT]?.trim();
+  // As the object holds it: the workload is seen with this injection's own move taken back out.
+  const value = w.current.podAnnotations[DAPR_APP_PORT]?.trim();
   const m = fronted.find((f) => String(f.appPort) === value);
   if (!m) return [];
   const message = `${DAPR_APP_PORT} is fronted app port ${m.appPort}: daprd delivers service invocations and pub/sub messages to localhost:${m.appPort}, past the sidecar; set it to listen port ${m.listenPort}`;

@@ -128,9 +128,15 @@ export function injectedAnnotations(
       : {}),
     ...emptyListsFilled(w, parts, native, redirect),
   });
+  // A mesh annotation the earlier run changed and this one does not goes back to the user's value
+  // (the workload is seen with it restored: seen-by.ts, withoutListenPorts).
+  const restored = Object.keys(w.earlier?.meshAnnotations ?? {})
+    .filter((key) => !Object.hasOwn(mesh, key))
+    .map((key) => [key, w.podAnnotations[key]]);
   return {
     [STATUS]: recordsAnnotation(name, w.others, status),
     ...(setDefault ? { [DEFAULT_CONTAINER]: firstApp } : {}),
+    ...Object.fromEntries(restored),
     ...mesh,
   };
 }
