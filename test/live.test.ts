@@ -3,7 +3,9 @@
 // ModSecurity and the OWASP CRS configured from the rendered env on the listen port, sharing one
 // localhost), a client namespace reaching the pod the way kube-proxy does (a DNAT rule from the
 // Service's address and port to the pod's rendered targetPort), and the bypass the warnings talk
-// about. Needs root, iproute2, iptables, nginx-light, libnginx-mod-http-modsecurity and
+// about. Then the same example rendered with capture: redirect: the rendered init container's own
+// script run in the pod's namespace, and the pod IP's app port answered by the WAF. Needs root,
+// iproute2, iptables, setpriv (util-linux), nginx-light, libnginx-mod-http-modsecurity and
 // modsecurity-crs (.ci/run installs them); under CI=true a missing piece fails, elsewhere it skips.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ const CRS_RULES = '/usr/share/modsecurity-crs/rules';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'root (network namespaces)';
-  for (const tool of ['ip', 'iptables', 'nginx'])
+  for (const tool of ['ip', 'iptables', 'setpriv', 'nginx'])
     if (spawnSync('/bin/sh', ['-c', `command -v ${tool}`]).status !== 0) return tool;
   if (!existsSync(NGINX_MODULE)) return 'libnginx-mod-http-modsecurity';
   if (!existsSync(CRS_RULES)) return 'modsecurity-crs';
@@ -205,20 +207,21 @@ http {
   });
 
   /** One request from the client namespace; `npm run demo` prints each with who answered. */
-  const get = (ip: string, query: string) => {
-    const url = `http://${ip}:${servicePort}/${query}`;
+  const get = (ip: string, query: string, port = servicePort, label?: string) => {
+    const url = `http://${ip}:${port}/${query}`;
     const out = sh(inClient(['curl', '-s', '-w', '\n%{http_code}', '-g', url]));
     const status = Number(out.slice(out.lastIndexOf('\n') + 1));
     const body = out.slice(0, out.lastIndexOf('\n'));
     const answered =
       body === 'app' ? `the app (${app.name})` : /nginx/.test(body) ? 'the modsecurity sidecar' : 'unknown';
     const via =
-      ip === SERVICE_IP
+      label ??
+      (ip === SERVICE_IP
         ? `Service -> :${targetPort} (sidecar)`
-        : `Service left on :${app.ports[0].containerPort} (app)`;
+        : `Service left on :${app.ports[0].containerPort} (app)`);
     if (process.env.DEMO === '1')
       console.log(
-        `${String(status).padEnd(4)} ${decodeURIComponent(query).padEnd(36)} via ${via.padEnd(34)} answered by ${answered}`,
+        `${String(status).padEnd(4)} ${decodeURIComponent(query).padEnd(36)} via ${via.padEnd(44)} answered by ${answered}`,
       );
     return status;
   };
@@ -235,9 +238,100 @@ http {
     expect(get(BYPASS_IP, "?id=1'%20OR%20'1'='1")).toBe(200);
     expect(readFileSync(join(dir, 'app.log'), 'utf8')).toContain("?id=1'%20OR%20'1'='1");
   });
+
+  // capture: redirect. The same example rendered with it: the Service stays on the app port, and the
+  // rendered init container's own script, run in the pod's namespace with no capability but those
+  // its securityContext adds, sends the pod IP's app port to the sidecar.
+  describe('capture: redirect', () => {
+    let redirect: Obj;
+    let appPort: number;
+    beforeAll(() => {
+      const config = {
+        apiVersion: 'inject-sidecar.dev/v1alpha1',
+        kind: 'SidecarInjection',
+        metadata: { name: 'waf' },
+        spec: {
+          selector: { matchLabels: { waf: 'enabled' } },
+          preset: 'modsecurity-crs',
+          ports: [{ listenPort: 8443 }],
+          capture: 'redirect',
+          redirect: { image: 'example/iptables:1.8' },
+        },
+      };
+      writeFileSync(join(dir, 'waf-redirect.yaml'), stringify(config));
+      const source = readFileSync(join(repo, 'examples/kustomize/manifests.yaml'), 'utf8');
+      const rendered = run(fn, [join(dir, 'waf-redirect.yaml')], { input: source });
+      expect(rendered.status, rendered.stderr).toBe(0);
+      const objects = readWithKubectl(rendered.stdout) as Obj[];
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'storefront')!;
+      const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'storefront')!;
+      appPort = app.ports[0].containerPort;
+      // The Service is left as written: traffic keeps arriving on the app port.
+      const written = (readWithKubectl(source) as Obj[]).find(
+        (o) => o.kind === 'Service' && o.metadata.name === 'storefront',
+      );
+      expect(service).toEqual(written);
+      redirect = deployment.spec.template.spec.initContainers[0];
+      expect(redirect.name).toBe('modsecurity-redirect');
+      // The downward API gives POD_IP the pod's address; the kubelet runs the command with only the
+      // capabilities the securityContext adds (root, every other one dropped).
+      const env = { POD_IP, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+      expect(redirect.env).toEqual([{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]);
+      const caps = (redirect.securityContext.capabilities.add as string[]).map((c) => `+${c.toLowerCase()}`).join(',');
+      const command = inPod(['setpriv', `--bounding-set=-all,${caps}`, '--inh-caps=-all', '--', ...redirect.command]);
+      const r = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', env });
+      expect(r.status, r.stderr).toBe(0);
+      writeFileSync(join(dir, 'app.log'), '');
+    });
+
+    it('a plain GET to the pod IP’s app port reaches the app through the WAF: 200', () =>
+      expect(get(POD_IP, '?q=boots', appPort, `pod IP :${appPort} (app port), redirect -> :8443`)).toBe(200));
+    it('an SQL injection to the pod IP’s app port is stopped by the WAF: 403', () =>
+      expect(get(POD_IP, "?id=1'%20OR%20'1'='1", appPort, `pod IP :${appPort} (app port), redirect -> :8443`)).toBe(
+        403,
+      ));
+    it('the Service left on the app port is no bypass under redirect: 403', () =>
+      expect(
+        get(
+          BYPASS_IP,
+          '?q=%3Cscript%3Ealert(1)%3C/script%3E',
+          servicePort,
+          `Service on :${appPort}, redirect -> :8443`,
+        ),
+      ).toBe(403));
+    it('the app saw only the legitimate request, from the WAF on loopback', () =>
+      expect(readFileSync(join(dir, 'app.log'), 'utf8').trim().split('\n')).toEqual(['/?q=boots']));
+    it('the rule needs NET_RAW with an iptables-legacy build, NET_ADMIN alone with nf_tables', () => {
+      if (spawnSync('/bin/sh', ['-c', 'command -v iptables-legacy && command -v iptables-nft']).status !== 0) return;
+      const ns = 'inject-sidecar-caps';
+      spawnSync('ip', ['netns', 'del', ns]);
+      sh(['ip', 'netns', 'add', ns]);
+      try {
+        const rule = redirect.command[2].split('\n')[1].replace('"$POD_IP"', POD_IP).split(' ').slice(1);
+        const tryWith = (bin: string, caps: string) =>
+          spawnSync('ip', [
+            'netns',
+            'exec',
+            ns,
+            'setpriv',
+            `--bounding-set=-all,${caps}`,
+            '--inh-caps=-all',
+            '--',
+            bin,
+            ...rule,
+          ]).status;
+        expect(tryWith('iptables-nft', '+net_admin')).toBe(0);
+        expect(tryWith('iptables-legacy', '+net_admin')).not.toBe(0);
+        expect(tryWith('iptables-legacy', '+net_admin,+net_raw')).toBe(0);
+      } finally {
+        spawnSync('ip', ['netns', 'del', ns]);
+      }
+    });
+  });
 });
 
 function cleanupNetwork() {
+  spawnSync('ip', ['netns', 'del', 'inject-sidecar-caps']);
   spawnSync('ip', ['netns', 'del', POD]);
   spawnSync('ip', ['netns', 'del', CLIENT]);
 }

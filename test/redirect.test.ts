@@ -250,9 +250,9 @@ describe('the config', () => {
     const imageOf = (out: ReturnType<typeof runStream>) =>
       objects(out.stdout)[0]!.spec.template.spec.initContainers[0].image;
     expect(imageOf(wallarm({}))).toBe('wallarm/node:7.1.0');
-    expect(imageOf(wallarm({ wallarm: { version: '6.11.1', group: 'shop', tokenSecretRef: { name: 'w', key: 't' } } }))).toBe(
-      'wallarm/node:6.11.1',
-    );
+    expect(
+      imageOf(wallarm({ wallarm: { version: '6.11.1', group: 'shop', tokenSecretRef: { name: 'w', key: 't' } } })),
+    ).toBe('wallarm/node:6.11.1');
     expect(imageOf(wallarm({ redirect: { image: 'example/iptables:1.8' } }))).toBe('example/iptables:1.8');
     const crs = runStream(
       stringify({
