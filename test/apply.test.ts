@@ -293,7 +293,7 @@ spec:
 `,
   },
   {
-    name: 'a policy rule whose app port goes (networkPolicies: replace) gets new ports',
+    name: 'a policy rule whose app port goes (networkPolicies: replace) gets new ports, in the style it was written',
     config: replaceConfig,
     input: `apiVersion: apps/v1
 kind: Deployment
@@ -328,8 +328,7 @@ metadata: {name: web, annotations: {inject-sidecar.dev/ingress-ports: '{"waf":[{
 spec:
   podSelector: {matchLabels: {app: web}}
   ingress:
-    - ports:
-        - port: 8443
+    - ports: [{port: 8443}]
       from: [{podSelector: {}}]
 `,
   },

@@ -248,6 +248,7 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
       kinds: ['Deployment', 'Job'],
       native: true,
       networkPolicies: 'follow',
+      capture: 'service',
       mode: 'inject',
     }));
   it.each<[Record<string, string>, string, string]>([
@@ -262,7 +263,7 @@ describe('the ConfigMap form (kpt fn eval -- key=value)', () => {
     [
       { name: 'waf', image: 'w', listenPort: '8443', imag: 'x' },
       'data.imag',
-      'unknown ConfigMap key imag; did you mean image? Known keys are selector, namespaces, defaultNamespace, name, image, appPort, listenPort, portName, protocol, networkPolicies, mode, kinds, native, strict, runAsUser, readinessProbe',
+      'unknown ConfigMap key imag; did you mean image? Known keys are selector, namespaces, defaultNamespace, name, image, appPort, listenPort, portName, protocol, networkPolicies, mode, kinds, native, strict, capture, redirectImage, runAsUser, readinessProbe',
     ],
     [
       { name: 'waf', image: 'w', listenPort: '8443', selector: 'a in b' },
