@@ -51,7 +51,17 @@ export function editItem(item: Item, edit: (doc: Document) => void): void {
   const doc = item.kept ?? parseItem(item);
   item.kept = undefined;
   edit(doc);
-  item.edited = printItem(doc, item.format);
+  item.edited = withTrailingBlankLines(printItem(doc, item.format), item);
+}
+
+/**
+ * The blank lines the source had after a document, before the next `---`: yaml prints none after an
+ * edited document, and a removal would not give the file back byte for byte.
+ */
+function withTrailingBlankLines(text: string, item: Item): string {
+  if (item.format.entryIndent !== undefined || !text.endsWith('\n')) return text;
+  const blank = /\n(?:[ \t]*\n)+$/.exec(item.unchanged)?.[0];
+  return blank && !text.endsWith(blank) ? text.slice(0, -1) + blank : text;
 }
 
 export const textOf = (item: Item): string => item.edited ?? item.unchanged;
