@@ -38,29 +38,55 @@ import {
 
 const path = (message: string, about: Subject, field?: string): Result => result('error', message, about, field);
 
-export function auditPaths(config: InjectionConfig, inventory: Inventory): Result[] {
+/** What a path past the sidecar goes through: the report draws each kind its own way. */
+export type PathKind =
+  | 'unauditable'
+  | 'kind-left-out'
+  | 'no-sidecar'
+  | 'host-network'
+  | 'host-port'
+  | 'service-port'
+  | 'east-west'
+  | 'dapr'
+  | 'route'
+  | 'mesh-policy'
+  | 'canary'
+  | 'foreign-policy';
+
+/** One path the audit found: its result, and the objects it runs through. */
+export interface AuditPath {
+  kind: PathKind;
+  result: Result;
+  workload?: Workload;
+  service?: ServiceObject;
+  servicePort?: ServicePort;
+}
+
+/** Every path past the sidecar, as error results (what `--audit` prints). */
+export const auditPaths = (config: InjectionConfig, inventory: Inventory): Result[] =>
+  auditFindings(config, inventory).map((p) => p.result);
+
+/** Every path past the sidecar, with what it runs through (the report draws them). */
+export function auditFindings(config: InjectionConfig, inventory: Inventory): AuditPath[] {
   const workloads = inventory.workloads.map((w) => workloadSeenBy(config.name, w));
   const refs = resolveWorkloadRefs(workloads);
   const running = workloads.filter(refs.runsPods);
   const pairing = pairServices(running, inventory.services);
   const guardingOf = guardingPolicies(inventory.networkPolicies, running);
-  const paths: Result[] = unauditable(config, workloads, refs);
+  const paths: AuditPath[] = unauditable(config, workloads, refs).map((r) => ({ kind: 'unauditable', result: r }));
+  const of = (kind: PathKind, workload: Workload) => (r: Result) => ({ kind, result: r, workload });
   const bypassed = new Map<ServiceObject, ServicePort[]>();
   const fronting: PlannedWorkload[] = [];
   for (const w of running) {
     if (kindLeftOut(config, w)) {
-      paths.push(
-        path(
-          `its labels match the selector, but spec.kinds leaves out ${w.kind.kind}: all its traffic reaches the app directly`,
-          w,
-        ),
-      );
+      const message = `its labels match the selector, but spec.kinds leaves out ${w.kind.kind}: all its traffic reaches the app directly`;
+      paths.push({ kind: 'kind-left-out', result: path(message, w), workload: w });
       continue;
     }
     if (!selectedThrough(config, w, refs.rolloutsOf.get(w) ?? [])) continue;
     const rendered = asRendered(config, w, pairing.servicesOf.get(w) ?? []);
     if (!rendered.hasSidecar) {
-      paths.push(withoutSidecar(config, w));
+      paths.push({ kind: 'no-sidecar', result: withoutSidecar(config, w), workload: w });
       continue;
     }
     // A sidecar in front of no port (spec.ports: []) is passed by nothing.
@@ -69,29 +95,38 @@ export function auditPaths(config: InjectionConfig, inventory: Inventory): Resul
     const outside = fromOutside(rendered);
     if (frontsAny(outside)) {
       fronting.push(outside);
-      paths.push(...throughTheNode(w, outside.fronts));
+      if (w.hostNetwork) paths.push(of('host-network', w)(hostNetworkPath(w)));
+      paths.push(...hostPorts(w, outside.fronts).map(of('host-port', w)));
       for (const s of pairing.servicesOf.get(w) ?? []) {
         const onApp = s.ports.filter((sp) => frontedTarget(sp, w, outside.fronts));
-        paths.push(...onApp.map((sp) => serviceOnAppPort(s, sp, w)));
+        for (const sp of onApp)
+          paths.push({
+            kind: 'service-port',
+            result: serviceOnAppPort(s, sp, w),
+            workload: w,
+            service: s,
+            servicePort: sp,
+          });
         if (onApp.length) bypassed.set(s, [...(bypassed.get(s) ?? []), ...onApp]);
       }
-      paths.push(...eastWest(w, outside.fronts, guardingOf.get(w) ?? []));
+      paths.push(...eastWest(w, outside.fronts, guardingOf.get(w) ?? []).map(of('east-west', w)));
     }
     // Dapr delivers on loopback, which no redirect catches: a path under either capture.
-    paths.push(...daprPastTheSidecar(w, rendered.fronts));
+    paths.push(...daprPastTheSidecar(w, rendered.fronts).map(of('dapr', w)));
   }
+  const asPath = (kind: PathKind) => (r: Result) => ({ kind, result: { ...r, severity: 'error' as const } });
   // Routes (Ingress, Gateway API) to a Service port left on an app port.
   const plans = [...bypassed].map(([service, bypass]) => ({ service, bypass }));
-  for (const r of routeWarnings(inventory.routes, plans)) paths.push({ ...r, severity: 'error' });
+  paths.push(...routeWarnings(inventory.routes, plans).map(asPath('route')));
   // Mesh policies still about a fronted app port: what a render warns of, the audit counts.
-  for (const r of meshPolicyWarnings(inventory.meshPolicies, fronting)) paths.push({ ...r, severity: 'error' });
+  paths.push(...meshPolicyWarnings(inventory.meshPolicies, fronting).map(asPath('mesh-policy')));
   // Services a Flagger Canary makes at run time on a fronted app port.
-  for (const r of canaryWarnings(inventory.canaries, fronting)) paths.push({ ...r, severity: 'error' });
+  paths.push(...canaryWarnings(inventory.canaries, fronting).map(asPath('canary')));
   // What another engine's policy admits is not known here: such pods are never called clean.
   for (const { policy, over } of foreignPolicyFindings(inventory.foreignPolicies, fronting)) {
     const names = over.map((p) => describeRef(p.workload.ref)).join(', ');
     const message = `may admit a fronted app port of ${names}: inject-sidecar does not evaluate ${policy.ref.kind} rules, so these pods cannot be called clean`;
-    paths.push(path(message, policy));
+    paths.push({ kind: 'foreign-policy', result: path(message, policy) });
   }
   return paths;
 }
@@ -117,11 +152,13 @@ const withoutSidecar = (config: InjectionConfig, w: Workload) =>
     podField(w, 'spec.containers'),
   );
 
-/** The node's own network (hostNetwork), or a fronted app port published on the node (hostPort). */
-function throughTheNode(w: Workload, fronted: readonly FrontedPort[]): Result[] {
+/** The node's own network (hostNetwork): its ports are the node's. */
+const hostNetworkPath = (w: Workload) =>
+  path("hostNetwork: true: its ports are the node's, past the sidecar", w, podField(w, 'spec.hostNetwork'));
+
+/** A fronted app port published on the node (hostPort). */
+function hostPorts(w: Workload, fronted: readonly FrontedPort[]): Result[] {
   const out: Result[] = [];
-  if (w.hostNetwork)
-    out.push(path("hostNetwork: true: its ports are the node's, past the sidecar", w, podField(w, 'spec.hostNetwork')));
   for (const p of declaredPorts(w.containers)) {
     if (p.hostPort === undefined || !fronted.some((f) => f.appPort === p.containerPort && f.protocol === p.protocol))
       continue;
