@@ -9,7 +9,7 @@
 // error result throws an InjectSidecarError carrying every result; nothing is half-done.
 import { parseAllDocuments, stringify } from 'yaml';
 import type { SidecarInjection } from './config/sidecar-injection.js';
-import { runStream } from './run.js';
+import { runReport, runStream } from './run.js';
 
 export type { SidecarInjection };
 
@@ -102,4 +102,26 @@ export function injectSidecar(objects: readonly KubernetesObjectLike[], config: 
     .map((d) => d.toJS() as KubernetesObject | null)
     .filter((o): o is KubernetesObject => o !== null);
   return { objects: out, results };
+}
+
+export interface ReportOutput {
+  /** The report: Markdown with a Mermaid traffic map per namespace, for a pull-request comment. */
+  markdown: string;
+  /** The render's results. */
+  results: Result[];
+}
+
+/**
+ * The report of what the render gives, for pipelines that post the pull-request comment themselves;
+ * the input as a YAML stream or plain objects, rendered or not; the config as for injectSidecarYaml.
+ */
+export function injectSidecarReport(
+  input: string | readonly KubernetesObjectLike[],
+  config: Config | string,
+): ReportOutput {
+  const text =
+    typeof input === 'string' ? input : input.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n');
+  const out = runReport(configText(config), 'config', text);
+  if (out.exitCode !== 0) throw new InjectSidecarError(out.results);
+  return { markdown: out.stdout, results: out.results };
 }

@@ -18,6 +18,10 @@ Usage:
   inject-sidecar --audit CONFIG.yaml < manifests.yaml
                                                change nothing; list every path that reaches a
                                                fronted app port past the sidecar (exit 1 if any)
+  inject-sidecar --report CONFIG.yaml < manifests.yaml
+                                               Markdown for a pull request: what the render gives
+                                               (workloads, Services, policies, paths past the
+                                               sidecar) and a Mermaid traffic map per namespace
   inject-sidecar --help | --version
 
 Flags, before the config file:
@@ -60,11 +64,13 @@ async function main(argv: string[]): Promise<RunOutput> {
   if (values.version) return say(`inject-sidecar ${version} (node ${process.version})\n`);
   if (positionals.length > 1) return fail('expected at most one argument (the config file); see --help');
   // Loaded only for a run: --help, --version and a wrong flag never initialise yaml or the schemas.
-  const { runResourceList, runStream } = await import('./run.js');
+  const { runReport, runResourceList, runStream } = await import('./run.js');
   const configFile = positionals[0];
+  if (values.report && (values.audit || values.strict)) return fail('--report takes neither --audit nor --strict');
   if (configFile === undefined) {
     if (values.audit)
       return fail('--audit takes the config file as its argument; in a ResourceList, set spec.mode: audit');
+    if (values.report) return fail('--report takes the config file as its argument');
     return runResourceList(readStdin(), { strict: values.strict });
   }
   let configText: Uint8Array;
@@ -73,6 +79,7 @@ async function main(argv: string[]): Promise<RunOutput> {
   } catch (e) {
     return fail(`cannot read config file ${configFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  if (values.report) return runReport(configText, `config file ${configFile}`, readStdin());
   return runStream(configText, `config file ${configFile}`, readStdin(), {
     audit: values.audit,
     strict: values.strict,
@@ -84,6 +91,7 @@ const FLAGS = {
   '-h': 'help',
   '--version': 'version',
   '--audit': 'audit',
+  '--report': 'report',
   '--strict': 'strict',
   '--messages-to-tty': 'messagesToTty',
 } as const;
@@ -91,7 +99,7 @@ const isFlag = (arg: string): arg is keyof typeof FLAGS => Object.hasOwn(FLAGS, 
 
 /** A few flags and the arguments; `--` ends the flags. (node:util's parseArgs costs more to load than this.) */
 function parse(args: readonly string[]) {
-  const values = { help: false, version: false, audit: false, strict: false, messagesToTty: false };
+  const values = { help: false, version: false, audit: false, report: false, strict: false, messagesToTty: false };
   const positionals: string[] = [];
   for (const [i, arg] of args.entries()) {
     if (arg === '--') {

@@ -12,10 +12,12 @@ import { readStream, writeStream } from './io/stream.js';
 import { decodeUtf8, toPlain } from './io/yaml.js';
 import { type Inventory, isReadByPlan, takeStock } from './objects/inventory.js';
 import { type InputMode, type ObjectSink, readObjects } from './objects/read.js';
-import { auditPaths } from './plan/audit.js';
+import { auditFindings, auditPaths } from './plan/audit.js';
 import { landed, mixedNamespaces } from './plan/namespaces.js';
 import { planInjection } from './plan/plan.js';
 import { selectsNothing } from './plan/selection.js';
+import { markdownOf } from './report/markdown.js';
+import { reportOf } from './report/report.js';
 import {
   collect,
   count,
@@ -151,6 +153,8 @@ const stderrWith = (results: readonly Result[], summary: string | undefined) =>
 export interface RunOptions {
   /** Plain mode's --audit: the config's mode becomes audit. */
   audit?: boolean;
+  /** The report's render: the config's mode becomes inject, and warnings stay warnings. */
+  render?: boolean;
   /** --strict: every warning is an error. */
   strict?: boolean;
 }
@@ -191,7 +195,12 @@ export function runStream(
   try {
     const problems: Result[] = [];
     const read = collect(problems, () => readConfigFile(configText, configWhere));
-    const config = read && options.audit ? { ...read, mode: 'audit' as const } : read;
+    const config =
+      read && options.audit
+        ? { ...read, mode: 'audit' as const }
+        : read && options.render
+          ? { ...read, mode: 'inject' as const, strict: false }
+          : read;
     const reader = objectReader('stream');
     const stream = readStream(decodeUtf8(input, 'stdin'), 'stdin', reader.read);
     const outcome = transform(stream, reader.inventory, config);
@@ -207,6 +216,28 @@ export function runStream(
     results = resultsOf(error);
   }
   results = failed(results);
+  return { stdout: '', stderr: stderrOf(results), exitCode: exitCodeOf(results), results };
+}
+
+/**
+ * The report (`--report`): the package rendered, then read back and audited, as Markdown with a
+ * traffic map per namespace. The input may be rendered already: the report shows what the render
+ * gives. Bad input fails as the render fails, with nothing on stdout.
+ */
+export function runReport(configText: string | Uint8Array, configWhere: string, input: string | Uint8Array): RunOutput {
+  let results: Result[];
+  try {
+    const config = { ...readConfigFile(configText, configWhere), mode: 'inject' as const };
+    const rendered = runStream(configText, configWhere, input, { render: true });
+    if (rendered.exitCode !== 0) return rendered;
+    const reader = objectReader('stream');
+    readStream(rendered.stdout, 'the rendered output', reader.read);
+    const inventory = landed(config, reader.inventory);
+    const report = reportOf(config, inventory, rendered.results, auditFindings(config, inventory));
+    return { stdout: markdownOf(report), stderr: '', exitCode: 0, results: rendered.results };
+  } catch (error) {
+    results = failed(resultsOf(error));
+  }
   return { stdout: '', stderr: stderrOf(results), exitCode: exitCodeOf(results), results };
 }
 

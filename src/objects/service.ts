@@ -27,6 +27,8 @@ export interface ServiceObject extends Subject {
   /** Its own labels (a ServiceMonitor selects Services by them). */
   labels?: StringMap;
   headless: boolean;
+  /** spec.type NodePort or LoadBalancer: the Service is reached from outside the cluster too. */
+  exposed?: 'NodePort' | 'LoadBalancer';
   /** The ports as written. */
   ports: readonly ServicePort[];
   /** Every injection's rewired ports, by name. */
@@ -72,6 +74,7 @@ export function readService(object: KrmObject): ServiceObject {
     ...(Object.keys(selector).length > 0 ? { selector } : {}),
     labels: stringMap(metadata.labels, about, 'metadata.labels'),
     headless: spec.clusterIP === 'None',
+    ...(spec.type === 'NodePort' || spec.type === 'LoadBalancer' ? { exposed: spec.type } : {}),
     ports: written,
     records,
     current: {

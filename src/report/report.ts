@@ -1,0 +1,348 @@
+// The report (`--report`): what a render gives, for the people who approve the pull request. Built
+// on plain data from the rendered objects, as the audit reads them: which workloads have the
+// sidecar and in front of which ports (plan/workload.ts: asRendered), the render's own results for
+// the reasons, and the audit's paths (plan/audit.ts). One traffic map per namespace: entry points,
+// Services, sidecars and apps, with every path past the sidecar drawn dashed and labelled. Printing
+// is markdown.ts's; nothing here knows Markdown or Mermaid.
+import type { InjectionConfig } from '../config/schema.js';
+import type { Inventory } from '../objects/inventory.js';
+import { isMeshContainer } from '../objects/mesh.js';
+import { declaredPorts, protocolOf, resolvePort, serviceTarget } from '../objects/ports.js';
+import type { ServiceObject } from '../objects/service.js';
+import { runningContainers, type Workload } from '../objects/workload.js';
+import type { AuditPath } from '../plan/audit.js';
+import { pairServices } from '../plan/pairing.js';
+import { resolveWorkloadRefs } from '../plan/rollouts.js';
+import { workloadSeenBy } from '../plan/seen-by.js';
+import { asRendered, type PlannedWorkload, selectedThrough } from '../plan/workload.js';
+import { describeRef, type Result } from '../results.js';
+
+/** Past this many workloads, a namespace's diagram gives way to a table (docs/report.md). */
+export const MAX_DIAGRAM_WORKLOADS = 25;
+/** Past this many edges, too: GitHub renders a few hundred, readably far fewer. */
+export const MAX_DIAGRAM_EDGES = 120;
+
+export type WorkloadState = 'injected' | 'left alone' | 'not selected';
+
+export interface WorkloadRow {
+  namespace: string;
+  name: string;
+  state: WorkloadState;
+  /** The sidecar and what it fronts, in words: `waf: 8080 → 8443 (redirect)`. */
+  sidecar?: string;
+  reason?: string;
+}
+
+export interface ServiceRow {
+  namespace: string;
+  name: string;
+  rewired: boolean;
+  /** Each port: `80 → 8443 (was "http")`, or as written. */
+  ports: string;
+  reason?: string;
+}
+
+export interface PolicyRow {
+  namespace: string;
+  name: string;
+  change: 'changed' | 'generated';
+}
+
+export interface PathRow {
+  object: string;
+  path: string;
+}
+
+export type NodeShape = 'entry' | 'service' | 'sidecar' | 'app' | 'source';
+
+export interface MapNode {
+  id: string;
+  label: string;
+  shape: NodeShape;
+  /** The pod it stands in (a workload's subgraph). */
+  pod?: string;
+}
+
+export interface MapEdge {
+  from: string;
+  to: string;
+  label: string;
+  /** A path past the sidecar: drawn dashed. */
+  bypass: boolean;
+}
+
+export interface TrafficMap {
+  namespace: string;
+  /** The pods, by id, with their titles. */
+  pods: { id: string; title: string }[];
+  nodes: MapNode[];
+  edges: MapEdge[];
+  /** Set when the map is too large to draw: why, and the rows that stand for it. */
+  tooLarge?: { why: string; rows: { workload: string; traffic: string }[] };
+}
+
+export interface Report {
+  injection: string;
+  capture: 'service' | 'redirect';
+  workloads: WorkloadRow[];
+  services: ServiceRow[];
+  policies: PolicyRow[];
+  paths: PathRow[];
+  severities: { error: number; warning: number; info: number };
+  maps: TrafficMap[];
+}
+
+const NO_NAMESPACE = '(no namespace)';
+const nsOf = (o: { ref: { namespace?: string } }) => o.ref.namespace || NO_NAMESPACE;
+const sameRef = (r: Result, o: { ref: { kind: string; name: string; namespace?: string } }) =>
+  r.resourceRef?.kind === o.ref.kind &&
+  r.resourceRef.name === o.ref.name &&
+  (r.resourceRef.namespace ?? '') === (o.ref.namespace ?? '');
+
+/** The first thing the render said about an object that is a reason: a warning, else an info. */
+function reasonFrom(results: readonly Result[], o: Workload | ServiceObject, skip: RegExp): string | undefined {
+  const about = results.filter((r) => sameRef(r, o) && !skip.test(r.message));
+  return (about.find((r) => r.severity !== 'info') ?? about[0])?.message;
+}
+
+/**
+ * The report of a rendered package: `inventory` is the render's output, as read back (objects
+ * without a namespace already landed), `results` the render's, `paths` the audit's of that output.
+ */
+export function reportOf(
+  config: InjectionConfig,
+  inventory: Inventory,
+  results: readonly Result[],
+  paths: readonly AuditPath[],
+): Report {
+  const workloads = inventory.workloads.map((w) => workloadSeenBy(config.name, w));
+  const refs = resolveWorkloadRefs(workloads);
+  const running = workloads.filter(refs.runsPods);
+  const pairing = pairServices(running, inventory.services);
+  const rendered = new Map(running.map((w) => [w, asRendered(config, w, pairing.servicesOf.get(w) ?? [])]));
+  const selected = (w: Workload) => selectedThrough(config, w, refs.rolloutsOf.get(w) ?? []);
+  const injected = (w: Workload) => rendered.get(w)?.hasSidecar === true;
+
+  const workloadRows: WorkloadRow[] = running.map((w) => {
+    const p = rendered.get(w)!;
+    const base = { namespace: nsOf(w), name: `${w.ref.kind} ${w.ref.name}` };
+    if (p.hasSidecar) return { ...base, state: 'injected', sidecar: sidecarWords(config, p) };
+    if (!selected(w)) return { ...base, state: 'not selected', reason: 'spec.selector does not select it' };
+    const reason = reasonFrom(results, w, /^$/) ?? 'no sidecar';
+    return { ...base, state: 'left alone', reason };
+  });
+
+  const serviceRows: ServiceRow[] = inventory.services.map((s) => {
+    const own = s.records[config.name] ?? [];
+    const ports = s.ports
+      .map((sp) => {
+        const r = own.find((x) => x.port === sp.port && x.protocol === protocolOf(sp));
+        const target = JSON.stringify(serviceTarget(sp));
+        return r
+          ? `${sp.port} → ${r.listenPort} (was ${JSON.stringify(r.targetPort ?? sp.port)})`
+          : `${sp.port} → ${target}`;
+      })
+      .join(', ');
+    const base = { namespace: nsOf(s), name: s.ref.name, ports };
+    if (own.length) return { ...base, rewired: true };
+    const behind = pairing.workloadsOf.get(s) ?? [];
+    const reason =
+      reasonFrom(results, s, /^port \d+.*-> \d+ \(sidecar\)$/) ??
+      (behind.length === 0
+        ? 'selects no workload in the package'
+        : !behind.some(injected)
+          ? 'selects no workload with the sidecar'
+          : behind.filter(injected).every((w) => rendered.get(w)!.redirected)
+            ? 'left as written: capture: redirect sends its traffic to the sidecar inside the pod'
+            : 'no port targets a fronted app port');
+    return { ...base, rewired: false, reason };
+  });
+
+  const policyRows: PolicyRow[] = inventory.networkPolicies.flatMap((p): PolicyRow[] => {
+    const base = { namespace: nsOf(p), name: p.ref.name };
+    if (p.generated?.by === config.name) return [{ ...base, change: 'generated' }];
+    return (p.records[config.name] ?? []).length ? [{ ...base, change: 'changed' }] : [];
+  });
+
+  const pathRows = paths.map((p) => ({
+    object: p.result.resourceRef ? describeRef(p.result.resourceRef) : '',
+    path: p.result.message,
+  }));
+  const count = (severity: Result['severity']) => results.filter((r) => r.severity === severity).length;
+  const namespaces = [...new Set([...running.map(nsOf), ...inventory.services.map(nsOf)])].sort();
+  return {
+    injection: config.name,
+    capture: config.capture ?? 'service',
+    workloads: workloadRows,
+    services: serviceRows,
+    policies: policyRows,
+    paths: pathRows,
+    severities: { error: count('error'), warning: count('warning'), info: count('info') },
+    maps: namespaces.map((ns) =>
+      trafficMap(
+        ns,
+        running.filter((w) => nsOf(w) === ns).map((w) => rendered.get(w)!),
+        inventory,
+        pairing.workloadsOf,
+        paths,
+        selected,
+      ),
+    ),
+  };
+}
+
+const sidecarWords = (config: InjectionConfig, p: PlannedWorkload) => {
+  const fronts = p.fronts.map((f) => `${f.appPort} → ${f.listenPort}`).join(', ');
+  const how = p.redirected ? ' (redirect)' : '';
+  return `${config.container.name}${fronts ? `: ${fronts}${how}` : ' (fronts no port)'}`;
+};
+
+/** The app containers' name and ports, for a node's label. */
+function appLabel(w: Workload, others: ReadonlySet<string>): string {
+  const apps = w.containers.filter((c) => !isMeshContainer(c) && !others.has(c.name));
+  const ports = declaredPorts(apps).map((p) => p.containerPort);
+  const name = apps.map((c) => c.name).join(', ') || w.ref.name;
+  return ports.length ? `${name} :${[...new Set(ports)].join(', :')}` : name;
+}
+
+function trafficMap(
+  namespace: string,
+  planned: readonly PlannedWorkload[],
+  inventory: Inventory,
+  workloadsOf: ReadonlyMap<ServiceObject, readonly Workload[]>,
+  paths: readonly AuditPath[],
+  selected: (w: Workload) => boolean,
+): TrafficMap {
+  const map: TrafficMap = { namespace, pods: [], nodes: [], edges: [] };
+  const seen = new Set<string>();
+  const edge = (from: string, to: string, label: string, bypass: boolean) => {
+    const key = `${from} ${to} ${label}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    map.edges.push({ from, to, label, bypass });
+  };
+  const ids = new Map<Workload, number>();
+  const source = (id: string, label: string) => {
+    if (!map.nodes.some((n) => n.id === id)) map.nodes.push({ id, label, shape: 'source' });
+    return id;
+  };
+  // The audit reads the objects on its own: its paths name them by reference.
+  const key = (o: { ref: { kind: string; name: string; namespace?: string } }) =>
+    `${o.ref.kind}/${o.ref.namespace ?? ''}/${o.ref.name}`;
+  const pathsOf = (w: Workload) => paths.filter((p) => p.workload && key(p.workload) === key(w));
+  planned.forEach((p, i) => {
+    const w = p.workload;
+    ids.set(w, i);
+    const pod = `w${i}`;
+    map.pods.push({ id: pod, title: `${w.ref.kind} ${w.ref.name}` });
+    const others = new Set(Object.values(w.others).map((o) => o.container));
+    map.nodes.push({ id: `${pod}a`, label: appLabel(w, others), shape: 'app', pod });
+    if (!p.hasSidecar) return;
+    const listens = [...new Set(p.fronts.map((f) => f.listenPort))];
+    const sidecar = `${w.earlier!.container}${listens.length ? ` :${listens.join(', :')}` : ''}`;
+    map.nodes.push({ id: `${pod}s`, label: sidecar, shape: 'sidecar', pod });
+    for (const f of p.fronts) edge(`${pod}s`, `${pod}a`, `127.0.0.1:${f.appPort}`, false);
+    if (p.redirected)
+      for (const f of p.fronts)
+        edge(source('pods', 'other pods'), `${pod}s`, `pod IP :${f.appPort}, redirect → ${f.listenPort}`, false);
+  });
+  const here = (o: { ref: { namespace?: string } }) => nsOf(o) === namespace;
+  const services = inventory.services.filter(here);
+  services.forEach((s, i) => {
+    const id = `s${i}`;
+    map.nodes.push({ id, label: `Service ${s.ref.name}`, shape: 'service' });
+    if (s.exposed) {
+      map.nodes.push({ id: `e${i}`, label: s.exposed, shape: 'entry' });
+      edge(`e${i}`, id, s.ports.map((sp) => `:${sp.port}`).join(', '), false);
+    }
+    for (const w of workloadsOf.get(s) ?? []) {
+      const at = ids.get(w);
+      const p = planned.find((x) => x.workload === w);
+      if (at === undefined || !p) continue;
+      const declared = declaredPorts(runningContainers(w));
+      for (const sp of s.ports) {
+        const n = resolvePort(serviceTarget(sp), declared, protocolOf(sp));
+        const to = (label: string) => `:${sp.port} → ${n ?? JSON.stringify(serviceTarget(sp))}${label}`;
+        const onListen = p.fronts.find((f) => f.listenPort === n);
+        const onApp = p.fronts.find((f) => f.appPort === n);
+        if (onListen) edge(id, `w${at}s`, to(''), false);
+        else if (onApp && p.redirected) edge(id, `w${at}s`, to(`, redirect → ${onApp.listenPort}`), false);
+        else if (onApp) edge(id, `w${at}a`, to(', left on the app port'), true);
+        else if (!p.hasSidecar && selected(w)) edge(id, `w${at}a`, to(', no sidecar'), true);
+        else edge(id, `w${at}a`, to(''), false);
+      }
+    }
+  });
+  // Routes into the namespace: a backend on a Service port left on an app port is a path too.
+  const routes = inventory.routes.filter(here);
+  routes.forEach((r, i) => {
+    const id = `r${i}`;
+    map.nodes.push({ id, label: `${r.ref.kind} ${r.ref.name}`, shape: 'entry' });
+    for (const b of r.backends) {
+      const at = services.findIndex((s) => s.ref.name === b.service && (b.namespace ?? namespace) === namespace);
+      if (at < 0) continue;
+      const s = services[at]!;
+      const sp = s.ports.find((x) => x.port === b.port || (x.name !== undefined && x.name === b.port));
+      const left = paths.some(
+        (p) =>
+          p.kind === 'service-port' &&
+          p.service &&
+          key(p.service) === key(s) &&
+          p.servicePort?.port === sp?.port &&
+          protocolOf(p.servicePort ?? {}) === protocolOf(sp ?? {}),
+      );
+      edge(
+        id,
+        `s${at}`,
+        `${b.port === undefined ? '' : `:${b.port}`}${left ? ', to a port left on the app' : ''}`,
+        left,
+      );
+    }
+  });
+  // The other paths the audit knows, each from where it starts.
+  for (const p of planned) {
+    const at = ids.get(p.workload)!;
+    const app = `w${at}a`;
+    for (const path of pathsOf(p.workload)) {
+      const w = p.workload;
+      if (path.kind === 'host-port')
+        for (const hp of declaredPorts(w.containers).filter((d) => d.hostPort !== undefined))
+          if (p.fronts.some((f) => f.appPort === hp.containerPort))
+            edge(source(`n${at}`, `node :${hp.hostPort}`), app, `hostPort ${hp.hostPort} → ${hp.containerPort}`, true);
+      if (path.kind === 'host-network') edge(source(`n${at}`, 'node network'), app, 'hostNetwork', true);
+      if (path.kind === 'east-west') {
+        const policy = path.result.resourceRef?.kind === 'NetworkPolicy' ? path.result.resourceRef.name : undefined;
+        const what = policy ? `NetworkPolicy ${policy} admits the app port` : 'no NetworkPolicy';
+        edge(source('pods', 'other pods'), app, `east-west: ${what}`, true);
+      }
+      if (path.kind === 'dapr') edge(source(`d${at}`, 'daprd (localhost)'), app, `dapr.io/app-port`, true);
+      if ((path.kind === 'no-sidecar' || path.kind === 'kind-left-out') && !hasService(w, workloadsOf))
+        edge(source('pods', 'other pods'), app, 'no sidecar', true);
+    }
+  }
+  if (planned.length > MAX_DIAGRAM_WORKLOADS || map.edges.length > MAX_DIAGRAM_EDGES) {
+    const why =
+      planned.length > MAX_DIAGRAM_WORKLOADS
+        ? `${planned.length} workloads, past the ${MAX_DIAGRAM_WORKLOADS} a diagram shows readably`
+        : `${map.edges.length} connections, past the ${MAX_DIAGRAM_EDGES} a diagram shows readably`;
+    map.tooLarge = { why, rows: trafficRows(map) };
+  }
+  return map;
+}
+
+const hasService = (w: Workload, workloadsOf: ReadonlyMap<ServiceObject, readonly Workload[]>) =>
+  [...workloadsOf.values()].some((ws) => ws.includes(w));
+
+/** The map as rows, one per pod: what reaches it, and how. */
+function trafficRows(map: TrafficMap): { workload: string; traffic: string }[] {
+  const label = (id: string) => map.nodes.find((n) => n.id === id)?.label ?? id;
+  return map.pods.map((pod) => {
+    const into = map.edges.filter(
+      (e) => map.nodes.find((n) => n.id === e.to)?.pod === pod.id && !e.from.startsWith(pod.id),
+    );
+    const traffic = into.map(
+      (e) => `${e.bypass ? 'path past the sidecar: ' : ''}${label(e.from)} → ${label(e.to)} (${e.label})`,
+    );
+    return { workload: pod.title, traffic: traffic.join('; ') || 'nothing in the package reaches it' };
+  });
+}
