@@ -11,9 +11,10 @@ import { type RunOutput, runResourceList, runStream } from '../src/run.js';
 import { expectGolden } from './golden.js';
 
 const root = new URL('../fixtures/', import.meta.url).pathname;
-// fixtures/multi holds the sources of the several-injection cases (test/multi.test.ts writes their inputs).
+// fixtures/multi holds the sources of the several-injection cases (test/multi.test.ts writes their inputs);
+// fixtures/report the report's cases (test/report.test.ts).
 const cases = readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && d.name !== 'multi')
+  .filter((d) => d.isDirectory() && d.name !== 'multi' && d.name !== 'report')
   .map((d) => d.name)
   .sort();
 

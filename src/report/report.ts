@@ -14,6 +14,7 @@ import type { AuditPath } from '../plan/audit.js';
 import { pairServices } from '../plan/pairing.js';
 import { resolveWorkloadRefs } from '../plan/rollouts.js';
 import { workloadSeenBy } from '../plan/seen-by.js';
+import { kindLeftOut } from '../plan/selection.js';
 import { asRendered, type PlannedWorkload, selectedThrough } from '../plan/workload.js';
 import { describeRef, type Result } from '../results.js';
 
@@ -127,6 +128,8 @@ export function reportOf(
     const p = rendered.get(w)!;
     const base = { namespace: nsOf(w), name: `${w.ref.kind} ${w.ref.name}` };
     if (p.hasSidecar) return { ...base, state: 'injected', sidecar: sidecarWords(config, p) };
+    if (kindLeftOut(config, w))
+      return { ...base, state: 'left alone', reason: `its labels match, but spec.kinds leaves out ${w.kind.kind}` };
     if (!selected(w)) return { ...base, state: 'not selected', reason: 'spec.selector does not select it' };
     const reason = reasonFrom(results, w, /^$/) ?? 'no sidecar';
     return { ...base, state: 'left alone', reason };
@@ -316,7 +319,9 @@ function trafficMap(
         edge(source('pods', 'other pods'), app, `east-west: ${what}`, true);
       }
       if (path.kind === 'dapr') edge(source(`d${at}`, 'daprd (localhost)'), app, `dapr.io/app-port`, true);
-      if ((path.kind === 'no-sidecar' || path.kind === 'kind-left-out') && !hasService(w, workloadsOf))
+      if (path.kind === 'no-sidecar' && w.hostNetwork)
+        edge(source(`n${at}`, 'node network'), app, 'hostNetwork: no sidecar', true);
+      else if ((path.kind === 'no-sidecar' || path.kind === 'kind-left-out') && !hasService(w, workloadsOf))
         edge(source('pods', 'other pods'), app, 'no sidecar', true);
     }
   }
