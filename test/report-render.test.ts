@@ -19,7 +19,7 @@ const MERMAID = join(repo, 'node_modules/mermaid/dist/mermaid.min.js');
 /** The Mermaid blocks of a report, and the names its tables list (workloads as `Kind name`, Services as `Service name`). */
 function readReport(md: string) {
   const diagrams = [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
-  const section = (title: string) => md.split(`### ${title}\n`)[1]?.split('\n### ')[0] ?? '';
+  const section = (title: string) => md.split(`#### ${title}\n`)[1]?.split('\n#### ')[0] ?? '';
   const rows = (text: string) =>
     text
       .split('\n')
@@ -94,7 +94,9 @@ describe.skipIf(!CHROMIUM)('the report’s diagrams, drawn by mermaid in headles
     const drawn: string[] = [];
     for (const [i, text] of diagrams.entries()) {
       // The hostNetwork pod's subgraph and the edge to it taken out.
-      const without = text.replace(/ {2}subgraph w3\[[^\n]*\n[^\n]*\n {2}end\n/, '').replace(/.*(w3a|linkStyle).*\n/g, '');
+      const without = text
+        .replace(/ {2}subgraph w3\[[^\n]*\n[^\n]*\n {2}end\n/, '')
+        .replace(/.*(w3a|linkStyle).*\n/g, '');
       drawn.push(...(await draw(without, `m${i}`)).labels!);
     }
     expect(missing(md, names, tables, drawn)).toEqual(['Deployment node-agent']);

@@ -62,7 +62,7 @@ describe('the report', () => {
 
   it('shows the redirect as such, and no Service, hostPort or east-west path under it', () => {
     const md = report(reportCases.find((x) => x.name === 'redirect')!).stdout;
-    expect(md).toContain('capture: redirect');
+    expect(md).toContain('Capture: redirect');
     expect(md).toMatch(/s0 -->\|":80 → 8080, redirect → 8443"\| w0s/);
     expect(md).toMatch(/pods -->\|"pod IP :5000, redirect → 8443"\| w1s/);
     expect(md).not.toMatch(/left on the app port|hostPort 80|east-west/);
@@ -111,6 +111,12 @@ describe('the report', () => {
     const broken = runReport(read('examples/kustomize/waf.yaml'), 'waf.yaml', 'kind: [\n');
     expect(broken.exitCode).toBe(1);
     expect(broken.stdout).toBe('');
+  });
+
+  it('is in the README as the bundled example gives it', () => {
+    const readme = read('README.md');
+    const shown = readme.split(/<!-- report: examples\/kustomize[^\n]*-->\n/)[1]?.split('<!-- end of report -->')[0];
+    expect(shown).toBe(read('test/expected/report-kustomize.md'));
   });
 
   it('is what the command line prints, and what the library returns', () => {

@@ -50,12 +50,15 @@ export function markdownOf(report: Report): string {
   const out: string[] = [];
   const { workloads, services, policies, paths, severities } = report;
   const n = (rows: readonly unknown[]) => String(rows.length);
-  out.push(`## inject-sidecar: injection ${code(report.injection)}`, '');
+  out.push(`### inject-sidecar report: injection ${code(report.injection)}`, '');
   const capture =
     report.capture === 'redirect'
-      ? 'capture: redirect (an init container sends each pod IP’s app ports to the sidecar; Services and policies stay as written)'
-      : 'capture: service (Services move to the sidecar’s listen port)';
-  out.push(capture, '');
+      ? 'Capture: redirect (an init container sends each pod IP’s app ports to the sidecar; Services and policies stay as written)'
+      : 'Capture: service (Services move to the sidecar’s listen port)';
+  out.push(
+    `${capture}. In the traffic maps, solid arrows carry traffic through the sidecar or to ports it does not front; dashed red arrows are paths past it, labelled with the reason.`,
+    '',
+  );
   out.push(
     table(
       ['', 'count'],
@@ -75,7 +78,7 @@ export function markdownOf(report: Report): string {
   );
   if (workloads.length)
     out.push(
-      '### Workloads',
+      '#### Workloads',
       '',
       table(
         ['namespace', 'workload', 'sidecar', 'reason'],
@@ -90,7 +93,7 @@ export function markdownOf(report: Report): string {
     );
   if (services.length)
     out.push(
-      '### Services',
+      '#### Services',
       '',
       table(
         ['namespace', 'Service', 'ports', 'rewired', 'reason'],
@@ -100,7 +103,7 @@ export function markdownOf(report: Report): string {
     );
   if (policies.length)
     out.push(
-      '### NetworkPolicies',
+      '#### NetworkPolicies',
       '',
       table(
         ['namespace', 'NetworkPolicy', 'change'],
@@ -108,7 +111,7 @@ export function markdownOf(report: Report): string {
       ),
       '',
     );
-  out.push('### Paths past the sidecar', '');
+  out.push('#### Paths past the sidecar', '');
   if (paths.length)
     out.push(
       table(
@@ -118,13 +121,8 @@ export function markdownOf(report: Report): string {
       '',
     );
   else out.push('None: every path to a fronted app port passes the sidecar.', '');
-  out.push('### Traffic maps', '');
-  out.push(
-    'Solid arrows carry traffic through the sidecar or to ports it does not front; dashed red arrows are paths past the sidecar, labelled with the reason.',
-    '',
-  );
   for (const map of report.maps) {
-    out.push(`#### Namespace ${code(map.namespace)}`, '');
+    out.push(`#### Traffic map: namespace ${code(map.namespace)}`, '');
     if (map.tooLarge) {
       out.push(
         `This namespace has ${map.tooLarge.why}, so its traffic is a table instead of a diagram.`,
