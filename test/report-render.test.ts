@@ -1,20 +1,36 @@
 // Every golden report's diagrams drawn by the real mermaid library in headless Chromium (Debian's
-// chromium, driven by playwright-core with its executablePath; nothing downloads a browser): no
+// chromium, driven by playwright-core with its executablePath; nothing downloads a browser; both
+// packed from npm by test/fetched.ts): no
 // syntax error, every workload and Service of the report's tables present in a diagram (or in the
 // table that stands for a namespace too large to draw), and a screenshot written and not empty.
 // .ci/run installs chromium; under CI=true a missing browser fails, elsewhere this skips.
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mermaidBundle, playwrightCore } from './fetched.js';
 import { reportCases } from './report-cases.js';
 import { inCI, repo } from './tools.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
 if (!CHROMIUM && inCI) throw new Error('the report rendering test needs Debian chromium under CI=true');
 if (!CHROMIUM) console.warn('skipping the report rendering test: chromium is missing');
-const MERMAID = join(repo, 'node_modules/mermaid/dist/mermaid.min.js');
+// Fetched only where the browser is (fetched.ts fails under CI=true when it cannot).
+const MERMAID = CHROMIUM ? mermaidBundle() : undefined;
+const PLAYWRIGHT = CHROMIUM ? playwrightCore() : undefined;
+const ready = CHROMIUM !== undefined && MERMAID !== undefined && PLAYWRIGHT !== undefined;
+
+/** What this test uses of playwright-core, which is packed rather than installed (no types here). */
+interface Page {
+  setContent(html: string): Promise<void>;
+  addScriptTag(options: { path: string }): Promise<unknown>;
+  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>;
+  locator(selector: string): { screenshot(options: { path: string }): Promise<unknown> };
+}
+interface Browser {
+  newPage(options: { viewport: { width: number; height: number } }): Promise<Page>;
+  close(): Promise<void>;
+}
 
 /** The Mermaid blocks of a report, and the names its tables list (workloads as `Kind name`, Services as `Service name`). */
 function readReport(md: string) {
@@ -36,15 +52,16 @@ function missing(md: string, names: { name: string }[], tables: boolean, drawn: 
   return names.map((n) => n.name).filter((name) => !drawn.includes(name) && !(tables && md.includes(`| ${name} |`)));
 }
 
-describe.skipIf(!CHROMIUM)('the report’s diagrams, drawn by mermaid in headless Chromium', () => {
+describe.skipIf(!ready)('the report’s diagrams, drawn by mermaid in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   const shots = mkdtempSync(join(tmpdir(), 'inject-sidecar-report-'));
   beforeAll(async () => {
+    const { chromium } = await import(PLAYWRIGHT!.path);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.setContent('<!doctype html><html><body style="background:#fff"><div id="out"></div></body></html>');
-    await page.addScriptTag({ path: MERMAID });
+    await page.addScriptTag({ path: MERMAID!.path });
     await page.evaluate(() => (globalThis as any).mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' }));
   });
   afterAll(async () => {
