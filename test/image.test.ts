@@ -14,6 +14,7 @@
 // tests skip with a note.
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   cpSync,
@@ -114,12 +115,23 @@ function nodeRootfs(dir: string): void {
   }
 }
 
+/**
+ * Imports a stand-in base image, unless the one under that name has the same content: the tar is
+ * written the same way every time (names sorted, times and owners fixed) and its digest is kept in a
+ * label. A base image that stays the same keeps podman's layer cache for the stages built on it,
+ * so a run after one with the same lockfile and sources does not run npm ci and build:sea again.
+ */
 function importImage(name: string, fill: (dir: string) => void): void {
   const dir = mkdtempSync(join(work, 'rootfs-'));
   fill(dir);
   const tar = join(work, `${name.replace(/\W/g, '-')}.tar`);
-  execFileSync('tar', ['-C', dir, '-cf', tar, '.']);
-  const r = pod(['import', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', tar, name]);
+  const fixed = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner'];
+  execFileSync('tar', [...fixed, '--pax-option=delete=atime,delete=ctime', '-C', dir, '-cf', tar, '.']);
+  const digest = createHash('sha256').update(readFileSync(tar)).digest('hex');
+  const had = pod(['image', 'inspect', '--format', '{{index .Labels "inject-sidecar.rootfs"}}', name]);
+  if (had.status === 0 && had.stdout.trim() === digest) return;
+  const changes = ['ENV PATH=/usr/local/bin:/usr/bin:/bin', `LABEL inject-sidecar.rootfs=${digest}`];
+  const r = pod(['import', ...changes.flatMap((c) => ['--change', c]), tar, name]);
   if (r.status !== 0) throw new Error(`podman import ${name}: ${r.stderr}`);
 }
 
