@@ -66,6 +66,7 @@ export function objectReader(mode: InputMode) {
     canaries: [],
     monitors: [],
     foreignPolicies: [],
+    namespaces: [],
     results: [],
   };
   const sink: ObjectSink = { count: 0, problems: inventory.results, take: (object) => takeStock(inventory, object) };

@@ -188,6 +188,40 @@ describe('what stops a redirect', () => {
     expect(errorsOf(render({}, asked))).toEqual([]);
   });
 
+  it("a namespace that turns a mesh's injector on meshes its pods, unless the pod opts out", () => {
+    const inShop = input
+      .replace('  name: web\n  labels', '  name: web\n  namespace: shop\n  labels')
+      .replace('kind: Service\nmetadata:\n  name: web\n', 'kind: Service\nmetadata:\n  name: web\n  namespace: shop\n');
+    const withNamespace = (metadata: string, pod = inShop) =>
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, ${metadata}}\n---\n${pod}`;
+    const optOut = (key: string, value: string) =>
+      inShop.replace(
+        'labels: {app: web}\n    spec:',
+        `labels: {app: web}\n      annotations: {${key}: '${value}'}\n    spec:`,
+      );
+    const errors = (text: string) => errorsOf(render(REDIRECT, text)).join('\n');
+    expect(errors(withNamespace('labels: {istio-injection: enabled}'))).toMatch(
+      /meshed by Istio \(namespace shop's label istio-injection: enabled\)/,
+    );
+    expect(errors(withNamespace('labels: {istio.io/rev: canary}'))).toMatch(
+      /namespace shop's label istio.io\/rev: canary/,
+    );
+    expect(errors(withNamespace('labels: {istio.io/rev: canary, istio-injection: disabled}'))).toBe('');
+    expect(errors(withNamespace('annotations: {linkerd.io/inject: enabled}'))).toMatch(
+      /meshed by Linkerd \(namespace shop's annotation linkerd.io\/inject: enabled\)/,
+    );
+    // The pod's own opt-out wins over its namespace, as each injector's does.
+    expect(
+      errors(withNamespace('labels: {istio-injection: enabled}', optOut('sidecar.istio.io/inject', 'false'))),
+    ).toBe('');
+    expect(
+      errors(withNamespace('annotations: {linkerd.io/inject: enabled}', optOut('linkerd.io/inject', 'disabled'))),
+    ).toBe('');
+    // A namespace without a mesh, and capture: service anywhere: injected as before.
+    expect(errors(withNamespace('labels: {team: shop}'))).toBe('');
+    expect(errorsOf(render({}, withNamespace('labels: {istio-injection: enabled}')))).toEqual([]);
+  });
+
   it('two chained injections that both redirect: an error; one redirecting and one rewiring: fine', () => {
     const inner = render(REDIRECT, input);
     expect(errorsOf(inner)).toEqual([]);

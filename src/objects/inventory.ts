@@ -1,9 +1,10 @@
-// The plain data the plan works from: every workload, Service, NetworkPolicy, HPA, route and mesh
-// authorization of the input, read from its KRM object. A problem with one object is an error result; the others are still read, so one run
+// The plain data the plan works from: every workload, Service, NetworkPolicy, HPA, route, mesh
+// authorization and Namespace of the input, read from its KRM object. A problem with one object is an error result; the others are still read, so one run
 // shows every problem.
 import { collect, problem, type Result, result } from '../results.js';
 import { type Autoscaler, isAutoscaler, readAutoscaler } from './autoscaler.js';
 import { isMeshPolicy, type MeshPolicy, readMeshPolicy } from './mesh-policy.js';
+import { isNamespace, type NamespaceObject, readNamespace } from './namespace.js';
 import { isNetworkPolicy, type NetworkPolicyObject, readNetworkPolicy } from './network-policy.js';
 import {
   type Canary,
@@ -31,6 +32,7 @@ export interface Inventory {
   canaries: Canary[];
   monitors: Monitor[];
   foreignPolicies: ForeignPolicy[];
+  namespaces: NamespaceObject[];
   results: Result[];
 }
 
@@ -46,6 +48,7 @@ export const isReadByPlan = (apiVersion: string, kind: string) =>
   isCanary(apiVersion, kind) ||
   isMonitor(apiVersion, kind) ||
   isForeignPolicy(apiVersion, kind) ||
+  isNamespace(apiVersion, kind) ||
   workloadKindOf(apiVersion, kind) !== undefined;
 
 /** Adds one object to the inventory; its problems become error results there. */
@@ -75,6 +78,8 @@ function readOne(object: KrmObject, inventory: Inventory): void {
     inventory.monitors.push(readMonitor(object));
   } else if (isForeignPolicy(apiVersion, kind)) {
     inventory.foreignPolicies.push(readForeignPolicy(object));
+  } else if (isNamespace(apiVersion, kind)) {
+    inventory.namespaces.push(readNamespace(object));
   } else {
     const known = unknownVersionOf(apiVersion, kind);
     if (known) {

@@ -8,6 +8,7 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import type { InjectionConfig } from '../config/schema.js';
 import type { Autoscaler } from '../objects/autoscaler.js';
 import type { MeshPolicy } from '../objects/mesh-policy.js';
+import type { NamespaceObject } from '../objects/namespace.js';
 import type { NetworkPolicyObject } from '../objects/network-policy.js';
 import type { Canary, ForeignPolicy, Monitor } from '../objects/outside.js';
 import type { ObjectAt } from '../objects/read.js';
@@ -96,6 +97,8 @@ export interface PlanInput {
   canaries?: readonly Canary[];
   monitors?: readonly Monitor[];
   foreignPolicies?: readonly ForeignPolicy[];
+  /** Namespaces the input holds: a mesh injector turned on for one (capture: redirect reads it). */
+  namespaces?: readonly NamespaceObject[];
 }
 
 export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
@@ -106,7 +109,9 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
     canaries = [],
     monitors = [],
     foreignPolicies = [],
+    namespaces = [],
   } = input;
+  const namespaceOf = new Map(namespaces.map((n) => [n.ref.name, n]));
   // Each object as this injection finds it: its own earlier changes out, other injections' in.
   const workloads = input.workloads.map((w) => workloadSeenBy(config.name, w));
   const services = input.services.map((s) => serviceSeenBy(config.name, s));
@@ -118,7 +123,7 @@ export function planInjection(config: InjectionConfig, input: PlanInput): Plan {
   const workloadPlans = workloads.map((w) => {
     const rollouts = refs.rolloutsOf.get(w) ?? [];
     const decision = decideSidecar(config, w, pairing.servicesOf.get(w) ?? [], rollouts);
-    const planned = planWorkload(config, w, decision, refs);
+    const planned = planWorkload(config, w, decision, refs, namespaceOf.get(w.ref.namespace ?? ''));
     results.push(...planned.results);
     return planned.plan;
   });
@@ -205,6 +210,7 @@ function planWorkload(
   w: Workload,
   decision: SidecarDecision,
   refs: WorkloadRefs,
+  namespace?: NamespaceObject,
 ): { plan: WorkloadPlan; results: Result[] } {
   const native = decision.gets ? decision.native : (w.earlier?.native ?? false);
   const none = (results: Result[]) => ({
@@ -226,7 +232,9 @@ function planWorkload(
   const problems = [
     ...overridden.results.filter((r) => r.severity === 'error'),
     ...collisions(w, sidecar, native, config.boundPorts),
-    ...(redirect ? [...collisions(w, redirect, true), ...redirectProblems(config, w, decision.mappings)] : []),
+    ...(redirect
+      ? [...collisions(w, redirect, true), ...redirectProblems(config, w, decision.mappings, namespace)]
+      : []),
     ...partProblems,
     ...brokenChains(config, w, decision.mappings),
   ];

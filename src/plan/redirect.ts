@@ -7,6 +7,7 @@
 import type { Container, Probe } from 'kubernetes-types/core/v1.js';
 import type { InjectionConfig } from '../config/schema.js';
 import { isMeshContainer } from '../objects/mesh.js';
+import type { NamespaceObject } from '../objects/namespace.js';
 import { declaredPorts, type IntOrString, resolvePort } from '../objects/ports.js';
 import { podField, type Workload } from '../objects/workload.js';
 import { type Result, result } from '../results.js';
@@ -48,28 +49,54 @@ export function buildRedirect(
   };
 }
 
-/** The mesh a pod is in or will be in: its proxy is there, or its template asks the injector for one. */
-export function meshOf(w: Workload): string | undefined {
-  const names = [...w.containers, ...w.initContainers].filter(isMeshContainer).map((c) => c.name);
-  const asks = (key: string, yes: string[]) => {
-    const v = w.podAnnotations[key] ?? w.podLabels[key];
-    return v !== undefined && yes.includes(v.trim().toLowerCase());
-  };
-  if (names.some((n) => n.startsWith('istio-')) || asks('sidecar.istio.io/inject', ['true', 'enabled'])) return 'Istio';
-  if (names.some((n) => n.startsWith('linkerd-')) || asks('linkerd.io/inject', ['enabled', 'ingress']))
-    return 'Linkerd';
+/** The mesh a pod is in or will be in, and what says so. */
+export interface Meshed {
+  mesh: 'Istio' | 'Linkerd';
+  why: string;
+}
+
+/**
+ * The mesh a pod is in or will be in: its proxy is there, its template asks the injector for one, or
+ * its namespace turns the injector on and the template does not opt out.
+ */
+export function meshOf(w: Workload, namespace?: NamespaceObject): Meshed | undefined {
+  const container = [...w.containers, ...w.initContainers].find(isMeshContainer)?.name;
+  if (container)
+    return { mesh: container.startsWith('istio-') ? 'Istio' : 'Linkerd', why: `its ${container} container` };
+  const podSays = (key: string) => (w.podAnnotations[key] ?? w.podLabels[key])?.trim().toLowerCase();
+  const istio = podSays('sidecar.istio.io/inject');
+  const linkerd = podSays('linkerd.io/inject');
+  if (istio === 'true') return { mesh: 'Istio', why: 'sidecar.istio.io/inject: "true"' };
+  if (linkerd === 'enabled' || linkerd === 'ingress') return { mesh: 'Linkerd', why: `linkerd.io/inject: ${linkerd}` };
+  if (!namespace) return undefined;
+  const { labels, annotations, ref } = namespace;
+  const istioLabel =
+    labels['istio-injection'] === 'enabled'
+      ? 'istio-injection: enabled'
+      : labels['istio.io/rev'] !== undefined && labels['istio-injection'] !== 'disabled'
+        ? `istio.io/rev: ${labels['istio.io/rev']}`
+        : undefined;
+  if (istioLabel && istio !== 'false') return { mesh: 'Istio', why: `namespace ${ref.name}'s label ${istioLabel}` };
+  const linkerdNs = annotations['linkerd.io/inject'];
+  if ((linkerdNs === 'enabled' || linkerdNs === 'ingress') && linkerd !== 'disabled')
+    return { mesh: 'Linkerd', why: `namespace ${ref.name}'s annotation linkerd.io/inject: ${linkerdNs}` };
   return undefined;
 }
 
 /** What stops a redirect in this pod: a mesh capturing inbound traffic already, or a chain with another redirect. */
-export function redirectProblems(config: InjectionConfig, w: Workload, fronts: readonly FrontedPort[]): Result[] {
+export function redirectProblems(
+  config: InjectionConfig,
+  w: Workload,
+  fronts: readonly FrontedPort[],
+  namespace?: NamespaceObject,
+): Result[] {
   const problems: Result[] = [];
-  const mesh = meshOf(w);
-  if (mesh)
+  const meshed = meshOf(w, namespace);
+  if (meshed)
     problems.push(
       result(
         'error',
-        `capture: redirect in a pod meshed by ${mesh}: ${mesh}'s own iptables rules already send its inbound traffic to its proxy, ` +
+        `capture: redirect in a pod meshed by ${meshed.mesh} (${meshed.why}): ${meshed.mesh}'s own iptables rules already send its inbound traffic to its proxy, ` +
           'and a second redirect of the app port would skip one of the two. Leave meshed workloads to an injection with capture: service',
         w,
       ),
