@@ -85,6 +85,10 @@ type Config = SidecarInjection | SidecarInjectionConfigMap;
 /** The config as YAML text (JSON is YAML too); it is validated as the command line validates it. */
 const configText = (config: Config | string) => (typeof config === 'string' ? config : stringify(config));
 
+/** Plain objects as one YAML stream, each its own document. */
+const streamOf = (objects: readonly KubernetesObjectLike[]) =>
+  objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n');
+
 /** The function on a YAML stream (documents separated by `---`); the config as an object or YAML text. */
 export function injectSidecarYaml(input: string, config: Config | string): YamlInjectionOutput {
   const out = runStream(configText(config), 'config', input);
@@ -96,8 +100,7 @@ export function injectSidecarYaml(input: string, config: Config | string): YamlI
 /** The function on plain objects: a new array, the input left as it was; the config as for injectSidecarYaml. */
 export function injectSidecar(objects: readonly KubernetesObjectLike[], config: Config | string): InjectionOutput {
   if (!Array.isArray(objects)) throw new TypeError('injectSidecar: objects is an array of Kubernetes objects');
-  const input = objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n');
-  const { yaml, results } = injectSidecarYaml(input, config);
+  const { yaml, results } = injectSidecarYaml(streamOf(objects), config);
   const out = parseAllDocuments(yaml)
     .map((d) => d.toJS() as KubernetesObject | null)
     .filter((o): o is KubernetesObject => o !== null);
@@ -119,9 +122,7 @@ export function injectSidecarReport(
   input: string | readonly KubernetesObjectLike[],
   config: Config | string,
 ): ReportOutput {
-  const text =
-    typeof input === 'string' ? input : input.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n');
-  const out = runReport(configText(config), 'config', text);
+  const out = runReport(configText(config), 'config', typeof input === 'string' ? input : streamOf(input));
   if (out.exitCode !== 0) throw new InjectSidecarError(out.results);
   return { markdown: out.stdout, results: out.results };
 }

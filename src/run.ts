@@ -192,6 +192,16 @@ export function runStream(
   input: string | Uint8Array,
   options: RunOptions = {},
 ): RunOutput {
+  return renderStream(configText, configWhere, input, options).out;
+}
+
+/** Plain mode's run, with the config it ran with (the report reads the output with it). */
+function renderStream(
+  configText: string | Uint8Array,
+  configWhere: string,
+  input: string | Uint8Array,
+  options: RunOptions,
+): { out: RunOutput; config?: InjectionConfig } {
   let results: Result[];
   try {
     const problems: Result[] = [];
@@ -206,18 +216,21 @@ export function runStream(
     const stream = readStream(decodeUtf8(input, 'stdin'), 'stdin', reader.read);
     const outcome = transform(stream, reader.inventory, config);
     results = strictly([...problems, ...stream.problems, ...outcome.results], strictWhy(config, options.strict));
-    if (!hasErrors(results))
+    if (!hasErrors(results) && config)
       return {
-        stdout: writeStream(stream),
-        stderr: stderrWith(results, outcome.summary),
-        exitCode: 0,
-        results: [...results],
+        out: {
+          stdout: writeStream(stream),
+          stderr: stderrWith(results, outcome.summary),
+          exitCode: 0,
+          results: [...results],
+        },
+        config,
       };
   } catch (error) {
     results = resultsOf(error);
   }
   results = failed(results);
-  return { stdout: '', stderr: stderrOf(results), exitCode: exitCodeOf(results), results };
+  return { out: { stdout: '', stderr: stderrOf(results), exitCode: exitCodeOf(results), results } };
 }
 
 /**
@@ -228,9 +241,8 @@ export function runStream(
 export function runReport(configText: string | Uint8Array, configWhere: string, input: string | Uint8Array): RunOutput {
   let results: Result[];
   try {
-    const config = { ...readConfigFile(configText, configWhere), mode: 'inject' as const };
-    const rendered = runStream(configText, configWhere, input, { render: true });
-    if (rendered.exitCode !== 0) return rendered;
+    const { out: rendered, config } = renderStream(configText, configWhere, input, { render: true });
+    if (!config) return rendered;
     const reader = objectReader('stream');
     readStream(rendered.stdout, 'the rendered output', reader.read);
     const inventory = landed(config, reader.inventory);

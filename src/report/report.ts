@@ -8,7 +8,9 @@ import type { InjectionConfig } from '../config/schema.js';
 import type { Inventory } from '../objects/inventory.js';
 import { isMeshContainer } from '../objects/mesh.js';
 import { declaredPorts, protocolOf, resolvePort, serviceTarget } from '../objects/ports.js';
+import type { Route } from '../objects/route.js';
 import type { ServiceObject } from '../objects/service.js';
+import { groupBy, objectKey } from '../objects/shape.js';
 import { runningContainers, type Workload } from '../objects/workload.js';
 import type { AuditPath } from '../plan/audit.js';
 import { pairServices } from '../plan/pairing.js';
@@ -95,15 +97,29 @@ export interface Report {
 
 const NO_NAMESPACE = '(no namespace)';
 const nsOf = (o: { ref: { namespace?: string } }) => o.ref.namespace || NO_NAMESPACE;
-const sameRef = (r: Result, o: { ref: { kind: string; name: string; namespace?: string } }) =>
-  r.resourceRef?.kind === o.ref.kind &&
-  r.resourceRef.name === o.ref.name &&
-  (r.resourceRef.namespace ?? '') === (o.ref.namespace ?? '');
+/** An object's key by its reference: the audit and the render read the objects on their own. */
+const refKey = (ref: { kind: string; name: string; namespace?: string }) =>
+  objectKey(ref.namespace, ref.kind, ref.name);
+/** A Service port's key, for the ports a path leaves on an app port. */
+const portKey = (s: ServiceObject, sp: { port: number; protocol?: string }) =>
+  `${refKey(s.ref)}:${sp.port}/${protocolOf(sp)}`;
 
 /** The first thing the render said about an object that is a reason: a warning, else an info. */
-function reasonFrom(results: readonly Result[], o: Workload | ServiceObject, skip: RegExp): string | undefined {
-  const about = results.filter((r) => sameRef(r, o) && !skip.test(r.message));
-  return (about.find((r) => r.severity !== 'info') ?? about[0])?.message;
+function reasonFrom(about: readonly Result[] = [], skip?: RegExp): string | undefined {
+  const reasons = skip ? about.filter((r) => !skip.test(r.message)) : about;
+  return (reasons.find((r) => r.severity !== 'info') ?? reasons[0])?.message;
+}
+
+/** What the traffic maps read, indexed once for the whole package. */
+interface Indexed {
+  selected: (w: Workload) => boolean;
+  workloadsOf: ReadonlyMap<ServiceObject, readonly Workload[]>;
+  /** Workloads some Service selects. */
+  behindAService: ReadonlySet<Workload>;
+  /** The audit's paths through each workload, by its reference. */
+  pathsOf: ReadonlyMap<string, readonly AuditPath[]>;
+  /** Service ports a path leaves on an app port (portKey). */
+  leftOnApp: ReadonlySet<string>;
 }
 
 /**
@@ -123,6 +139,10 @@ export function reportOf(
   const rendered = new Map(running.map((w) => [w, asRendered(config, w, pairing.servicesOf.get(w) ?? [])]));
   const selected = (w: Workload) => selectedThrough(config, w, refs.rolloutsOf.get(w) ?? []);
   const injected = (w: Workload) => rendered.get(w)?.hasSidecar === true;
+  const said = groupBy(
+    results.filter((r) => r.resourceRef),
+    (r) => refKey(r.resourceRef!),
+  );
 
   const workloadRows: WorkloadRow[] = running.map((w) => {
     const p = rendered.get(w)!;
@@ -131,7 +151,7 @@ export function reportOf(
     if (kindLeftOut(config, w))
       return { ...base, state: 'left alone', reason: `its labels match, but spec.kinds leaves out ${w.kind.kind}` };
     if (!selected(w)) return { ...base, state: 'not selected', reason: 'spec.selector does not select it' };
-    const reason = reasonFrom(results, w, /^$/) ?? 'no sidecar';
+    const reason = reasonFrom(said.get(refKey(w.ref))) ?? 'no sidecar';
     return { ...base, state: 'left alone', reason };
   });
 
@@ -150,7 +170,7 @@ export function reportOf(
     if (own.length) return { ...base, rewired: true };
     const behind = pairing.workloadsOf.get(s) ?? [];
     const reason =
-      reasonFrom(results, s, /^port \d+.*-> \d+ \(sidecar\)$/) ??
+      reasonFrom(said.get(refKey(s.ref)), /^port \d+.*-> \d+ \(sidecar\)$/) ??
       (behind.length === 0
         ? 'selects no workload in the package'
         : !behind.some(injected)
@@ -172,7 +192,24 @@ export function reportOf(
     path: p.result.message,
   }));
   const count = (severity: Result['severity']) => results.filter((r) => r.severity === severity).length;
-  const namespaces = [...new Set([...running.map(nsOf), ...inventory.services.map(nsOf)])].sort();
+  const indexed: Indexed = {
+    selected,
+    workloadsOf: pairing.workloadsOf,
+    behindAService: new Set([...pairing.workloadsOf.values()].flat()),
+    pathsOf: groupBy(
+      paths.filter((p) => p.workload),
+      (p) => refKey(p.workload!.ref),
+    ),
+    leftOnApp: new Set(
+      paths.flatMap((p) =>
+        p.kind === 'service-port' && p.service && p.servicePort ? [portKey(p.service, p.servicePort)] : [],
+      ),
+    ),
+  };
+  const workloadsIn = groupBy(running, nsOf);
+  const servicesIn = groupBy(inventory.services, nsOf);
+  const routesIn = groupBy(inventory.routes, nsOf);
+  const namespaces = [...new Set([...workloadsIn.keys(), ...servicesIn.keys()])].sort();
   return {
     injection: config.name,
     capture: config.capture ?? 'service',
@@ -184,11 +221,10 @@ export function reportOf(
     maps: namespaces.map((ns) =>
       trafficMap(
         ns,
-        running.filter((w) => nsOf(w) === ns).map((w) => rendered.get(w)!),
-        inventory,
-        pairing.workloadsOf,
-        paths,
-        selected,
+        (workloadsIn.get(ns) ?? []).map((w) => rendered.get(w)!),
+        servicesIn.get(ns) ?? [],
+        routesIn.get(ns) ?? [],
+        indexed,
       ),
     ),
   };
@@ -211,10 +247,9 @@ function appLabel(w: Workload, others: ReadonlySet<string>): string {
 function trafficMap(
   namespace: string,
   planned: readonly PlannedWorkload[],
-  inventory: Inventory,
-  workloadsOf: ReadonlyMap<ServiceObject, readonly Workload[]>,
-  paths: readonly AuditPath[],
-  selected: (w: Workload) => boolean,
+  services: readonly ServiceObject[],
+  routes: readonly Route[],
+  { selected, workloadsOf, behindAService, pathsOf, leftOnApp }: Indexed,
 ): TrafficMap {
   const map: TrafficMap = { namespace, pods: [], nodes: [], edges: [] };
   const seen = new Set<string>();
@@ -225,14 +260,12 @@ function trafficMap(
     map.edges.push({ from, to, label, bypass });
   };
   const ids = new Map<Workload, number>();
+  const sources = new Set<string>();
   const source = (id: string, label: string) => {
-    if (!map.nodes.some((n) => n.id === id)) map.nodes.push({ id, label, shape: 'source' });
+    if (!sources.has(id)) map.nodes.push({ id, label, shape: 'source' });
+    sources.add(id);
     return id;
   };
-  // The audit reads the objects on its own: its paths name them by reference.
-  const key = (o: { ref: { kind: string; name: string; namespace?: string } }) =>
-    `${o.ref.kind}/${o.ref.namespace ?? ''}/${o.ref.name}`;
-  const pathsOf = (w: Workload) => paths.filter((p) => p.workload && key(p.workload) === key(w));
   planned.forEach((p, i) => {
     const w = p.workload;
     ids.set(w, i);
@@ -249,8 +282,6 @@ function trafficMap(
       for (const f of p.fronts)
         edge(source('pods', 'other pods'), `${pod}s`, `pod IP :${f.appPort}, redirect → ${f.listenPort}`, false);
   });
-  const here = (o: { ref: { namespace?: string } }) => nsOf(o) === namespace;
-  const services = inventory.services.filter(here);
   services.forEach((s, i) => {
     const id = `s${i}`;
     map.nodes.push({ id, label: `Service ${s.ref.name}`, shape: 'service' });
@@ -260,8 +291,8 @@ function trafficMap(
     }
     for (const w of workloadsOf.get(s) ?? []) {
       const at = ids.get(w);
-      const p = planned.find((x) => x.workload === w);
-      if (at === undefined || !p) continue;
+      if (at === undefined) continue;
+      const p = planned[at]!;
       const declared = declaredPorts(runningContainers(w));
       for (const sp of s.ports) {
         const n = resolvePort(serviceTarget(sp), declared, protocolOf(sp));
@@ -277,23 +308,16 @@ function trafficMap(
     }
   });
   // Routes into the namespace: a backend on a Service port left on an app port is a path too.
-  const routes = inventory.routes.filter(here);
+  const serviceAt = new Map(services.map((s, i) => [s.ref.name, i]));
   routes.forEach((r, i) => {
     const id = `r${i}`;
     map.nodes.push({ id, label: `${r.ref.kind} ${r.ref.name}`, shape: 'entry' });
     for (const b of r.backends) {
-      const at = services.findIndex((s) => s.ref.name === b.service && (b.namespace ?? namespace) === namespace);
-      if (at < 0) continue;
+      const at = (b.namespace ?? namespace) === namespace ? serviceAt.get(b.service) : undefined;
+      if (at === undefined) continue;
       const s = services[at]!;
       const sp = s.ports.find((x) => x.port === b.port || (x.name !== undefined && x.name === b.port));
-      const left = paths.some(
-        (p) =>
-          p.kind === 'service-port' &&
-          p.service &&
-          key(p.service) === key(s) &&
-          p.servicePort?.port === sp?.port &&
-          protocolOf(p.servicePort ?? {}) === protocolOf(sp ?? {}),
-      );
+      const left = sp !== undefined && leftOnApp.has(portKey(s, sp));
       edge(
         id,
         `s${at}`,
@@ -306,7 +330,7 @@ function trafficMap(
   for (const p of planned) {
     const at = ids.get(p.workload)!;
     const app = `w${at}a`;
-    for (const path of pathsOf(p.workload)) {
+    for (const path of pathsOf.get(refKey(p.workload.ref)) ?? []) {
       const w = p.workload;
       if (path.kind === 'host-port')
         for (const hp of declaredPorts(w.containers).filter((d) => d.hostPort !== undefined))
@@ -321,7 +345,7 @@ function trafficMap(
       if (path.kind === 'dapr') edge(source(`d${at}`, 'daprd (localhost)'), app, `dapr.io/app-port`, true);
       if (path.kind === 'no-sidecar' && w.hostNetwork)
         edge(source(`n${at}`, 'node network'), app, 'hostNetwork: no sidecar', true);
-      else if ((path.kind === 'no-sidecar' || path.kind === 'kind-left-out') && !hasService(w, workloadsOf))
+      else if ((path.kind === 'no-sidecar' || path.kind === 'kind-left-out') && !behindAService.has(w))
         edge(source('pods', 'other pods'), app, 'no sidecar', true);
     }
   }
@@ -335,17 +359,16 @@ function trafficMap(
   return map;
 }
 
-const hasService = (w: Workload, workloadsOf: ReadonlyMap<ServiceObject, readonly Workload[]>) =>
-  [...workloadsOf.values()].some((ws) => ws.includes(w));
-
-/** The map as rows, one per pod: what reaches it, and how. */
+/** The map as rows, one per pod: what reaches it from outside the pod, and how. */
 function trafficRows(map: TrafficMap): { workload: string; traffic: string }[] {
-  const label = (id: string) => map.nodes.find((n) => n.id === id)?.label ?? id;
+  const nodes = new Map(map.nodes.map((n) => [n.id, n]));
+  const into = groupBy(
+    map.edges.filter((e) => nodes.get(e.to)?.pod !== undefined && nodes.get(e.from)?.pod !== nodes.get(e.to)?.pod),
+    (e) => nodes.get(e.to)!.pod!,
+  );
+  const label = (id: string) => nodes.get(id)?.label ?? id;
   return map.pods.map((pod) => {
-    const into = map.edges.filter(
-      (e) => map.nodes.find((n) => n.id === e.to)?.pod === pod.id && !e.from.startsWith(pod.id),
-    );
-    const traffic = into.map(
+    const traffic = (into.get(pod.id) ?? []).map(
       (e) => `${e.bypass ? 'path past the sidecar: ' : ''}${label(e.from)} → ${label(e.to)} (${e.label})`,
     );
     return { workload: pod.title, traffic: traffic.join('; ') || 'nothing in the package reaches it' };
