@@ -206,6 +206,8 @@ http {
     cleanupNetwork();
   });
 
+  /** What `npm run demo` prints: one line per request, with who answered. */
+  const printed: string[] = [];
   /** One request from the client namespace; `npm run demo` prints each with who answered. */
   const get = (ip: string, query: string, port = servicePort, label?: string) => {
     const url = `http://${ip}:${port}/${query}`;
@@ -219,10 +221,9 @@ http {
       (ip === SERVICE_IP
         ? `Service -> :${targetPort} (sidecar)`
         : `Service left on :${app.ports[0].containerPort} (app)`);
-    if (process.env.DEMO === '1')
-      console.log(
-        `${String(status).padEnd(4)} ${decodeURIComponent(query).padEnd(36)} via ${via.padEnd(44)} answered by ${answered}`,
-      );
+    const line = `${String(status).padEnd(4)} ${decodeURIComponent(query).padEnd(36)} via ${via.padEnd(44)} answered by ${answered}`;
+    printed.push(line);
+    if (process.env.DEMO === '1') console.log(line);
     return status;
   };
 
@@ -327,6 +328,13 @@ http {
         spawnSync('ip', ['netns', 'del', ns]);
       }
     });
+  });
+
+  it('npm run demo prints what docs/presets.md shows, the redirect lines saying so', () => {
+    const page = readFileSync(join(repo, 'docs/presets.md'), 'utf8');
+    const shown = page.split('of `npm run demo` on the development machine:\n\n```\n')[1]!.split('\n```')[0]!;
+    expect(printed).toEqual(shown.split('\n'));
+    expect(printed.filter((l) => /redirect/.test(l))).toHaveLength(3);
   });
 });
 

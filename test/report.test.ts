@@ -56,6 +56,7 @@ describe('the report', () => {
       /pods -\.->\|"east-west: no NetworkPolicy"\| w0a/,
       /pods -\.->\|"east-west: NetworkPolicy api admits the app port"\| w1a/,
       /e0 -->\|":80, :9090"\| s0/,
+      /e0\{\{"NodePort"\}\}/,
     ])
       expect(md).toMatch(edge);
   });
