@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import LongFirst from './test/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -9,6 +8,5 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    sequence: { sequencer: LongFirst },
   },
 });
